@@ -1,0 +1,1 @@
+export type { Authenticator, AuthInfo, AuthResult } from './Authenticator.js';

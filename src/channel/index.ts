@@ -1,0 +1,4 @@
+export type { Channel, ChannelInfo, ChannelReceiver } from './Channel.js';
+export { StreamChannel, ChannelError, DEFAULT_MAX_FRAME_SIZE, type StreamChannelOptions } from './StreamChannel.js';
+export { PortChannel, type MessagePortLike } from './PortChannel.js';
+export { channelPair } from './channelPair.js';

@@ -1,0 +1,13 @@
+import type { Authenticator } from '../auth/index.js';
+import type { ConnectionOptions } from '../core/index.js';
+
+/** Options of every factory (DESIGN §3). */
+export interface ConnectOptions extends Omit<ConnectionOptions, 'credentials' | 'lookupFallback'> {
+  /** Runs on the raw stream before any netref byte (client side of an authenticator). */
+  auth?: Authenticator;
+  /** Aborts the connect: it rejects with the signal's reason and releases the socket. No effect afterwards. */
+  signal?: AbortSignal;
+}
+
+/** Heartbeat used on TCP unless the caller says otherwise. */
+export const DEFAULT_TCP_HEARTBEAT = { interval: 10_000, timeout: 45_000 } as const;

@@ -1,0 +1,47 @@
+import { StreamChannel } from '../channel/index.js';
+import { DiscoveryError, resolveProtocolConfig, type Connection } from '../core/index.js';
+import { DEFAULT_TCP_HEARTBEAT, type ConnectOptions } from './ConnectOptions.js';
+import { abortReason, connectChannel } from './connectChannel.js';
+import { openSocket, runAuthenticator } from './openSocket.js';
+import { parseTarget } from './parseTarget.js';
+
+/**
+ * Connects over TCP or a Unix socket: `connect(host, port)`, `connect('tcp://host:port')`,
+ * `connect('unix:///tmp/s.sock')`, `connect({ host, port })`, `connect({ path })`. Options may follow any form.
+ *
+ * Rejects with a clear error (and leaves no socket behind) when the address is bad, nothing listens there, the
+ * authenticator refuses, the handshake fails or times out, or `signal` aborts.
+ */
+export function connect(uri: string | { host?: string; port: number } | { path: string }, options?: ConnectOptions): Promise<Connection>;
+export function connect(host: string, port: number, options?: ConnectOptions): Promise<Connection>;
+export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Connection> {
+  const portGiven = typeof b === 'number' || (typeof b === 'string' && /^\d+$/.test(b));
+  const options = ((portGiven ? c : b) ?? {}) as ConnectOptions;
+  const target = parseTarget(a, portGiven ? b : undefined);
+  if ('service' in target) {
+    throw new DiscoveryError(`connecting to mdns://${target.service} needs discovery, which this build does not have yet`);
+  }
+  const config = resolveProtocolConfig(options.protocolConfig);
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  const socket = await openSocket(target, config.handshakeTimeout, options.signal, abortReason);
+  const tcp = 'host' in target;
+  const info = tcp
+    ? { transport: 'tcp', remoteAddress: socket.remoteAddress ?? target.host, remotePort: socket.remotePort ?? target.port }
+    : { transport: 'unix', remoteAddress: target.path };
+  let stream: import('node:stream').Duplex = socket;
+  let credentials: unknown;
+  if (options.auth) {
+    ({ stream, credentials } = await runAuthenticator(
+      options.auth,
+      socket,
+      { side: 'client', remoteAddress: info.remoteAddress, ...(tcp ? { remotePort: info.remotePort } : {}) },
+      config.handshakeTimeout,
+    ));
+  }
+  const channel = new StreamChannel(stream, { maxFrameSize: config.maxFrameSize, info });
+  return connectChannel(channel, {
+    ...options,
+    heartbeat: options.heartbeat ?? (tcp ? DEFAULT_TCP_HEARTBEAT : false),
+    ...(credentials !== undefined ? { credentials } : {}),
+  });
+}

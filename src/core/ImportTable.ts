@@ -1,0 +1,82 @@
+interface ImportEntry {
+  ref: WeakRef<object>;
+  /** References received for this id since it was last released. */
+  count: number;
+  /** Distinguishes this entry from a later one for the same id, for the finalizer. */
+  gen: number;
+}
+
+/**
+ * The peer's objects we hold netrefs to: one live proxy per id (so `===` holds), and the count of references
+ * received for it. A proxy that is released, or garbage collected, reports its count back in a batch.
+ */
+export class ImportTable {
+  #entries = new Map<number, ImportEntry>();
+  #gen = 0;
+  #pending: number[] = [];
+  #flushScheduled = false;
+  #flush: (pairs: number[]) => void;
+  #registry = new FinalizationRegistry<{ id: number; gen: number }>(({ id, gen }) => {
+    const entry = this.#entries.get(id);
+    if (entry && entry.gen === gen) this.#drop(id, entry);
+  });
+
+  /** `flush` sends one RELEASE message with [id, count, ...] pairs. */
+  constructor(flush: (pairs: number[]) => void) {
+    this.#flush = flush;
+  }
+
+  /** The proxy for `id`, made with `make` the first time; counts one received reference. */
+  receive(id: number, make: () => object): object {
+    const entry = this.#entries.get(id);
+    const existing = entry?.ref.deref();
+    if (entry && existing) {
+      entry.count++;
+      return existing;
+    }
+    if (entry) this.#drop(id, entry); // collected, finalizer not run yet: report its count now
+    const proxy = make();
+    const gen = ++this.#gen;
+    this.#entries.set(id, { ref: new WeakRef(proxy), count: 1, gen });
+    this.#registry.register(proxy, { id, gen }, proxy);
+    return proxy;
+  }
+
+  /** Releases `proxy` now. Returns false if it was not the live netref for `id` (already released). */
+  release(id: number, proxy: object): boolean {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.ref.deref() !== proxy) return false;
+    this.#registry.unregister(proxy);
+    this.#drop(id, entry);
+    return true;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Forgets everything without reporting: the connection is gone. */
+  clear(): void {
+    for (const entry of this.#entries.values()) {
+      const p = entry.ref.deref();
+      if (p) this.#registry.unregister(p);
+    }
+    this.#entries.clear();
+    this.#pending = [];
+  }
+
+  #drop(id: number, entry: ImportEntry): void {
+    this.#entries.delete(id);
+    this.#pending.push(id, entry.count);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Batched: one message for all releases of this turn of the event loop.
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        const pairs = this.#pending;
+        this.#pending = [];
+        if (pairs.length) this.#flush(pairs);
+      }).unref();
+    }
+  }
+}

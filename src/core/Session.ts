@@ -1,0 +1,652 @@
+import type { Channel } from '../channel/index.js';
+import { checkHello, decode, encode, Flags, FLAGS_OFFSET, makeHello, MessageKind } from '../protocol/index.js';
+import { readPath } from './accessCheck.js';
+import { box, unbox, type BoxContext } from './boxing.js';
+import type { Connection } from './Connection.js';
+import type { CallContext } from './currentCall.js';
+import { checkRequest, dispatch, type Request } from './Dispatcher.js';
+import { AttributeError, ConnectionClosedError, ProtocolError, TimeoutError } from './errors.js';
+import { ExportTable } from './ExportTable.js';
+import { ImportTable } from './ImportTable.js';
+import { label, makeNetref, nodeOf, type Base, type Node, type OutCall } from './netref.js';
+import type { ProtocolConfig } from './ProtocolConfig.js';
+
+export type Op = 'call' | 'get' | 'set' | 'del' | 'lookup';
+const KIND: Record<Op, number> = {
+  call: MessageKind.CALL,
+  get: MessageKind.GET,
+  set: MessageKind.SET,
+  del: MessageKind.DEL,
+  lookup: MessageKind.LOOKUP,
+};
+
+/** Heartbeat settings: ping after `interval` ms of silence, give up after `timeout` ms. */
+export interface HeartbeatOptions {
+  interval: number;
+  timeout: number;
+}
+
+export interface SessionOptions {
+  config: ProtocolConfig;
+  heartbeat?: HeartbeatOptions | false;
+  /** Objects published on a server, consulted after the connection's own. */
+  lookupFallback?: (name: string) => unknown;
+}
+
+/** One of our requests awaiting its reply. */
+class PendingCall implements OutCall {
+  settled: OutCall['settled'];
+  readonly promise: Promise<unknown>;
+  resolve!: (v: unknown) => void;
+  reject!: (e: unknown) => void;
+  /** The encoded request while it is still in the outbox (its KEEP flag can still be set). */
+  frame: Uint8Array | undefined;
+  keep = false;
+  deadline = 0;
+  timer: NodeJS.Timeout | undefined;
+  cleanup: (() => void) | undefined;
+  constructor(readonly seq: number) {
+    this.promise = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    // A caller that never awaits must not crash the process with an unhandled rejection.
+    this.promise.catch(() => {});
+  }
+}
+
+/**
+ * The protocol engine behind a Connection: handshake, outbox, our pending requests, the peer's requests being
+ * handled, reference tables, kept answers, heartbeat and close. Internal: users see Connection.
+ */
+export class Session implements BoxContext {
+  readonly exports: ExportTable;
+  readonly imports: ImportTable;
+  readonly config: ProtocolConfig;
+  readonly maxDepth: number;
+  readonly includeStack: boolean;
+  readonly ready: Promise<void>;
+  readonly closedPromise: Promise<Error | undefined>;
+  closeReason: Error | undefined;
+  peerFeatures: string[] = [];
+  peerVersion = '';
+
+  #state: 'handshake' | 'open' | 'closed' = 'handshake';
+  #resolveReady!: () => void;
+  #rejectReady!: (e: Error) => void;
+  #resolveClosed!: (e: Error | undefined) => void;
+  #nextSeq = 0;
+  #pending = new Map<number, PendingCall>();
+  #outbox: Uint8Array[] = [];
+  #unflushed: PendingCall[] = [];
+  #flushScheduled = false;
+  #finished: number[] = [];
+  #answers = new Map<number, Promise<unknown>>();
+  #inflight = new Map<number, CallContext>();
+  #handling = 0;
+  #waiting: Request[] = [];
+  #paused = false;
+  #published = new Map<string, unknown>();
+  #timers: NodeJS.Timeout[] = [];
+  #sweep: NodeJS.Timeout | undefined;
+  #lastHeard = Date.now();
+  #rootBase: Base = { kind: 'ref', id: 0, callable: false, released: false };
+  #root: unknown;
+  #onClose: (reason: Error | undefined) => void;
+
+  constructor(
+    readonly connection: Connection,
+    readonly channel: Channel,
+    readonly service: object,
+    private readonly options: SessionOptions,
+    onClose: (reason: Error | undefined) => void,
+  ) {
+    this.config = options.config;
+    this.maxDepth = this.config.maxDepth;
+    this.includeStack = this.config.includeStack;
+    this.#onClose = onClose;
+    this.exports = new ExportTable(service);
+    this.imports = new ImportTable((pairs) => this.enqueue(encode([MessageKind.RELEASE, pairs])));
+    this.ready = new Promise((res, rej) => {
+      this.#resolveReady = res;
+      this.#rejectReady = rej;
+    });
+    this.ready.catch(() => {});
+    this.closedPromise = new Promise((res) => (this.#resolveClosed = res));
+    this.#root = makeNetref({ session: this, base: this.#rootBase, path: [], opts: undefined, anchor: undefined });
+
+    const handshake = setTimeout(() => {
+      this.fail(new TimeoutError(`the peer did not complete the netref handshake within ${this.config.handshakeTimeout} ms`));
+    }, this.config.handshakeTimeout);
+    this.#timers.push(handshake);
+    this.ready.then(() => clearTimeout(handshake), () => clearTimeout(handshake));
+
+    this.enqueue(encode(makeHello()));
+    channel.start({
+      frame: (f) => this.#onFrame(f),
+      closed: (error) => this.#onChannelClosed(error),
+    });
+  }
+
+  get root(): unknown {
+    return this.#root;
+  }
+
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  // ---- outgoing ------------------------------------------------------------------------------------------
+
+  /** Queues a frame; all frames queued in one synchronous run go to the channel together. */
+  enqueue(frame: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#outbox.push(frame);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#finished.length) {
+      this.#outbox.push(encode([MessageKind.FINISH, this.#finished]));
+      this.#finished = [];
+    }
+    const out = this.#outbox;
+    this.#outbox = [];
+    for (const call of this.#unflushed) call.frame = undefined;
+    this.#unflushed = [];
+    for (const frame of out) this.channel.send(frame);
+  };
+
+  /**
+   * True if the peer will keep `call`'s answer for pipelining: it is already marked, or its request is still in
+   * the outbox, where the KEEP bit is set in place. Otherwise the answer may be gone and the caller waits instead.
+   */
+  keepAnswer(call: OutCall): boolean {
+    const pc = call as PendingCall;
+    if (pc.keep) return true;
+    if (!pc.frame || pc.settled) return false;
+    pc.frame[FLAGS_OFFSET]! |= Flags.KEEP;
+    pc.keep = true;
+    return true;
+  }
+
+  /** Sends a request on `node` and returns the netref of its answer (a RemotePromise). Never throws. */
+  request(op: Op, node: Node, payload: unknown): any {
+    if (this.#state === 'closed') return this.#failed(this.#closedError());
+    const base = node.base;
+    let flags = 0;
+    let target: number;
+    if (base.kind === 'ref') {
+      if (base.released) {
+        return this.#failed(new ReferenceError(`${label(node)}: the netref was released`));
+      }
+      target = base.id;
+    } else if (base.kind === 'answer' && !base.call.settled && this.keepAnswer(base.call)) {
+      flags |= Flags.ON_ANSWER;
+      target = base.call.seq;
+    } else {
+      const waitFor = base.kind === 'answer' ? base.call.promise : base.promise;
+      return this.#later(node, waitFor.then(() => this.#replay(op, node, payload)));
+    }
+    let boxed: unknown = null;
+    const deferred: Promise<unknown>[] = [];
+    let frame: Uint8Array;
+    const seq = ++this.#nextSeq;
+    try {
+      if (op === 'call') boxed = box(payload, this, this, deferred, -1);
+      else if (op === 'set') boxed = box(payload, this, this, deferred, 0);
+      if (deferred.length) {
+        --this.#nextSeq;
+        return this.#later(node, Promise.all(deferred).then(() => this.request(op, node, payload)));
+      }
+      const oneway = node.opts?.oneway === true && op === 'call';
+      if (oneway) flags |= Flags.ONEWAY;
+      frame = encode([KIND[op], flags, seq, target, node.path, boxed]);
+      if (oneway) {
+        this.enqueue(frame);
+        return Promise.resolve(undefined);
+      }
+    } catch (error) {
+      return this.#failed(error);
+    }
+    const call = new PendingCall(seq);
+    call.frame = frame;
+    this.#pending.set(seq, call);
+    this.#unflushed.push(call);
+    this.enqueue(frame);
+    this.#arm(call, node);
+    return makeNetref({ session: this, base: { kind: 'answer', call }, path: [], opts: node.opts, anchor: undefined });
+  }
+
+  /** Timeout and abort signal of a call. */
+  #arm(call: PendingCall, node: Node): void {
+    const timeout = node.opts?.timeout ?? this.config.syncRequestTimeout;
+    const signal = node.opts?.signal;
+    if (node.opts?.timeout !== undefined) {
+      call.timer = setTimeout(() => this.#timeOut(call, timeout), timeout);
+    } else {
+      call.deadline = Date.now() + timeout;
+      this.#armSweep();
+    }
+    if (signal) {
+      if (signal.aborted) {
+        this.#abandon(call, signal.reason);
+        return;
+      }
+      const onAbort = () => this.#abandon(call, signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      call.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #armSweep(): void {
+    if (this.#sweep) return;
+    const every = Math.max(10, Math.min(1000, this.config.syncRequestTimeout / 4));
+    this.#sweep = setInterval(() => {
+      const now = Date.now();
+      let any = false;
+      for (const call of this.#pending.values()) {
+        if (call.deadline === 0) continue;
+        any = true;
+        if (now >= call.deadline) this.#timeOut(call, this.config.syncRequestTimeout);
+      }
+      if (!any) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+    }, every);
+  }
+
+  #timeOut(call: PendingCall, ms: number): void {
+    this.#abandon(call, new TimeoutError(`no reply to request #${call.seq} within ${ms} ms`));
+  }
+
+  /** Stops waiting for a call: it rejects with `reason` and the callee's handler is told (its signal aborts). */
+  #abandon(call: PendingCall, reason: unknown): void {
+    if (!this.#pending.delete(call.seq)) return;
+    this.#settle(call, { ok: false, error: reason });
+    this.enqueue(encode([MessageKind.CANCEL, call.seq]));
+  }
+
+  #settle(call: PendingCall, outcome: NonNullable<OutCall['settled']>): void {
+    call.settled = outcome;
+    if (call.timer) clearTimeout(call.timer);
+    call.cleanup?.();
+    if (call.keep) {
+      this.#finished.push(call.seq);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#flush);
+      }
+    }
+    if (outcome.ok) call.resolve(outcome.value);
+    else call.reject(outcome.error);
+  }
+
+  /** A netref for a value known only later (a request that had to wait). */
+  #later(node: Node, promise: Promise<unknown>): any {
+    promise.catch(() => {});
+    return makeNetref({ session: this, base: { kind: 'local', promise }, path: [], opts: node.opts, anchor: undefined });
+  }
+
+  #failed(error: unknown): any {
+    const promise = Promise.reject(error);
+    promise.catch(() => {});
+    return makeNetref({ session: this, base: { kind: 'local', promise }, path: [], opts: undefined, anchor: undefined });
+  }
+
+  /**
+   * Does `op` on a base whose value is now known here, the way plain JavaScript would: reading a netref's
+   * attribute makes a path, calling it sends a request.
+   */
+  async #replay(op: Op, node: Node, payload: unknown): Promise<unknown> {
+    const base = node.base;
+    let value: unknown;
+    if (base.kind === 'answer') value = await base.call.promise;
+    else if (base.kind === 'local') value = await base.promise;
+    else value = this.#root;
+    const path = node.path;
+    if (op === 'get') {
+      let v = value;
+      for (const name of path) v = (v as Record<string, unknown>)[name];
+      return await v;
+    }
+    let holder: unknown = undefined;
+    let v = value;
+    for (let i = 0; i < path.length - 1; i++) v = (v as Record<string, unknown>)[path[i]!];
+    if (path.length) {
+      holder = v;
+      v = (v as Record<string, unknown>)[path[path.length - 1]!];
+    }
+    if (op === 'call') {
+      if (typeof v !== 'function') throw new TypeError(`${label(node)} is not a function`);
+      return await (v as (...a: unknown[]) => unknown).apply(holder, payload as unknown[]);
+    }
+    const hn = nodeOf(holder);
+    const name = path[path.length - 1]!;
+    if (hn) {
+      const next = { session: hn.session, base: hn.base, path: [...hn.path, name], opts: hn.opts, anchor: hn.anchor };
+      return await hn.session.request(op, next, payload);
+    }
+    if (op === 'set') (holder as Record<string, unknown>)[name] = payload;
+    else delete (holder as Record<string, unknown>)[name];
+    return undefined;
+  }
+
+  /** How a node settles when awaited: a GET for a path, the reply for an answer. */
+  resolveNode(node: Node): Promise<unknown> {
+    const base = node.base;
+    if (node.path.length === 0) {
+      if (base.kind === 'answer') return base.call.promise;
+      if (base.kind === 'local') return base.promise;
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(this.request('get', node, null));
+  }
+
+  /** Releases a netref now (explicit `release` / `Symbol.dispose`). Idempotent. */
+  releaseNetref(proxy: object): void {
+    const node = nodeOf(proxy);
+    if (!node || node.base.kind !== 'ref' || node.path.length !== 0 || node.base.id === 0) return;
+    if (this.imports.release(node.base.id, proxy)) node.base.released = true;
+  }
+
+  ping(): Promise<number> {
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    const seq = ++this.#nextSeq;
+    const call = new PendingCall(seq);
+    this.#pending.set(seq, call);
+    const started = performance.now();
+    this.enqueue(encode([MessageKind.PING, seq]));
+    call.deadline = Date.now() + this.config.syncRequestTimeout;
+    this.#armSweep();
+    return call.promise.then(() => performance.now() - started);
+  }
+
+  /** Estimates the peer's clock minus ours, in ms, from the best of a few round trips. */
+  async measureClockDiff(samples = 5): Promise<number> {
+    let best = { rtt: Infinity, offset: 0 };
+    for (let i = 0; i < samples; i++) {
+      if (this.#state === 'closed') throw this.#closedError();
+      const seq = ++this.#nextSeq;
+      const call = new PendingCall(seq);
+      this.#pending.set(seq, call);
+      call.deadline = Date.now() + this.config.syncRequestTimeout;
+      this.#armSweep();
+      const t0 = performance.timeOrigin + performance.now();
+      this.enqueue(encode([MessageKind.PING, seq]));
+      const remote = (await call.promise) as number;
+      const t1 = performance.timeOrigin + performance.now();
+      if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: remote - (t0 + t1) / 2 };
+    }
+    return best.offset;
+  }
+
+  // ---- BoxContext ------------------------------------------------------------------------------------------
+
+  importRef(id: number, callable: boolean): object {
+    if (id === 0) return this.#root as object;
+    return this.imports.receive(id, () =>
+      makeNetref({ session: this, base: { kind: 'ref', id, callable, released: false }, path: [], opts: undefined, anchor: undefined }),
+    );
+  }
+
+  async resolvePromise(onAnswer: boolean, target: number, path: readonly string[]): Promise<unknown> {
+    const base = onAnswer ? await this.keptAnswer(target) : this.exports.get(target);
+    return readPath(base, path, this.config);
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------------------------
+
+  /** The kept answer of the peer's request `seq` (it targeted it with ON_ANSWER). */
+  keptAnswer(seq: number): Promise<unknown> {
+    const answer = this.#answers.get(seq);
+    if (!answer) return Promise.reject(new ProtocolError(`request #${seq} has no kept answer to pipeline on`));
+    return answer;
+  }
+
+  keepAnswer_(seq: number, ok: boolean, value: unknown): void {
+    if (this.#state === 'closed') return;
+    const p = ok ? Promise.resolve(value) : Promise.reject(value);
+    p.catch(() => {});
+    this.#answers.set(seq, p);
+  }
+
+  published(name: string): unknown {
+    if (this.#published.has(name)) return this.#published.get(name);
+    const fallback = this.options.lookupFallback?.(name);
+    if (fallback !== undefined) return fallback;
+    throw new AttributeError(`nothing is published under the name '${name}'`);
+  }
+
+  publish(name: string, value: unknown): void {
+    if (typeof name !== 'string' || name === '') throw new TypeError('publish() needs a non-empty name');
+    this.#published.set(name, value);
+  }
+
+  beginRequest(seq: number, ctx: CallContext): void {
+    this.#inflight.set(seq, ctx);
+    this.#handling++;
+  }
+
+  endRequest(seq: number, ctx: CallContext): void {
+    if (this.#inflight.get(seq) === ctx) this.#inflight.delete(seq);
+    this.#handling--;
+    if (this.#paused && this.#handling < this.config.maxPendingRequests) this.#drainWaiting();
+  }
+
+  #drainWaiting(): void {
+    while (this.#waiting.length && this.#handling < this.config.maxPendingRequests && this.#state === 'open') {
+      this.#dispatchSafely(this.#waiting.shift()!);
+    }
+    if (this.#waiting.length === 0 && this.#paused) {
+      this.#paused = false;
+      this.channel.resume();
+    }
+  }
+
+  #onFrame(frame: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    if (this.options.heartbeat) this.#lastHeard = Date.now();
+    let msg: unknown;
+    try {
+      msg = decode(frame);
+    } catch (error) {
+      this.fail(new ProtocolError(`undecodable frame: ${(error as Error).message}`));
+      return;
+    }
+    if (this.#state === 'handshake') {
+      if (Array.isArray(msg) && msg[0] === MessageKind.GOODBYE) {
+        const why = typeof msg[1] === 'string' && msg[1] ? msg[1] : 'no reason given';
+        this.fail(new ConnectionClosedError(`the peer refused the connection: ${why}`));
+        return;
+      }
+      const check = checkHello(msg);
+      if (!check.ok) {
+        this.fail(new ProtocolError(check.reason));
+        return;
+      }
+      this.peerFeatures = check.features;
+      this.peerVersion = check.version;
+      this.#state = 'open';
+      this.#startHeartbeat();
+      this.#resolveReady();
+      return;
+    }
+    try {
+      if (!Array.isArray(msg) || typeof msg[0] !== 'number') throw new ProtocolError('a message is not an array');
+      this.#onMessage(msg);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.fail(error);
+      else this.fail(new ProtocolError(`bad message: ${(error as Error).message}`));
+    }
+  }
+
+  #onMessage(msg: unknown[]): void {
+    switch (msg[0]) {
+      case MessageKind.CALL:
+      case MessageKind.GET:
+      case MessageKind.SET:
+      case MessageKind.DEL:
+      case MessageKind.LOOKUP: {
+        const req = checkRequest(msg);
+        const seq = req[2];
+        if (this.#inflight.has(seq) || this.#answers.has(seq)) {
+          throw new ProtocolError(`duplicate request number ${seq}`);
+        }
+        if (this.#waiting.length || this.#handling >= this.config.maxPendingRequests) {
+          this.#waiting.push(req);
+          if (!this.#paused) {
+            this.#paused = true;
+            this.channel.pause();
+          }
+          return;
+        }
+        dispatch(this, req);
+        return;
+      }
+      case MessageKind.RESULT:
+      case MessageKind.ERROR:
+        this.#onReply(msg);
+        return;
+      case MessageKind.RELEASE: {
+        const pairs = msg[1];
+        if (msg.length !== 2 || !Array.isArray(pairs) || pairs.length % 2 !== 0) {
+          throw new ProtocolError('malformed release');
+        }
+        for (let i = 0; i < pairs.length; i += 2) this.exports.release(pairs[i], pairs[i + 1]);
+        return;
+      }
+      case MessageKind.FINISH: {
+        const seqs = msg[1];
+        if (!Array.isArray(seqs)) throw new ProtocolError('malformed finish');
+        for (const s of seqs) this.#answers.delete(s as number);
+        return;
+      }
+      case MessageKind.CANCEL:
+        this.#inflight.get(msg[1] as number)?.abort(new Error('the caller cancelled the call'));
+        return;
+      case MessageKind.PING:
+        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed ping');
+        this.enqueue(encode([MessageKind.PONG, msg[1], performance.timeOrigin + performance.now()]));
+        return;
+      case MessageKind.PONG: {
+        const call = this.#pending.get(msg[1] as number);
+        if (call) {
+          this.#pending.delete(call.seq);
+          this.#settle(call, { ok: true, value: typeof msg[2] === 'number' ? msg[2] : NaN });
+        }
+        return;
+      }
+      case MessageKind.GOODBYE: {
+        const why = typeof msg[1] === 'string' && msg[1] ? `: ${msg[1]}` : '';
+        this.#closeWith(new ConnectionClosedError(`the peer closed the connection${why}`), true);
+        return;
+      }
+      default:
+        throw new ProtocolError(`unknown message kind ${String(msg[0])}`);
+    }
+  }
+
+  #dispatchSafely(req: Request): void {
+    try {
+      dispatch(this, req);
+    } catch (error) {
+      this.fail(error instanceof ProtocolError ? error : new ProtocolError(String(error)));
+    }
+  }
+
+  #onReply(msg: unknown[]): void {
+    if (msg.length !== 3 || typeof msg[1] !== 'number') throw new ProtocolError('malformed reply');
+    const seq = msg[1];
+    // Unboxed even when nobody waits any more (timed out): the references in it must be counted and released.
+    const holder = [msg[2]];
+    unbox(holder, this, null, -1);
+    const value = holder[0];
+    const call = this.#pending.get(seq);
+    if (!call) return;
+    this.#pending.delete(seq);
+    if (msg[0] === MessageKind.RESULT) this.#settle(call, { ok: true, value });
+    else {
+      if (!(value instanceof Error)) throw new ProtocolError('an error reply does not carry an Error');
+      this.#settle(call, { ok: false, error: value });
+    }
+  }
+
+  #startHeartbeat(): void {
+    const hb = this.options.heartbeat;
+    if (!hb) return;
+    this.#lastHeard = Date.now();
+    const t = setInterval(() => {
+      const quiet = Date.now() - this.#lastHeard;
+      if (quiet >= hb.timeout) {
+        this.fail(new TimeoutError(`heartbeat: the peer sent nothing for ${quiet} ms (timeout ${hb.timeout} ms)`));
+      } else if (quiet >= hb.interval) {
+        this.ping().catch(() => {});
+      }
+    }, Math.max(10, Math.min(hb.interval, hb.timeout / 2)));
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  // ---- close -------------------------------------------------------------------------------------------------
+
+  #closedError(): ConnectionClosedError {
+    const r = this.closeReason;
+    if (r instanceof ConnectionClosedError) return r;
+    if (!r) return new ConnectionClosedError('the connection is closed (closed by this end)');
+    return new ConnectionClosedError(`the connection is closed: ${r.message}`, { cause: r });
+  }
+
+  /** Closes on purpose: tells the peer, then ends the channel. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#outbox.push(encode([MessageKind.GOODBYE, '']));
+    this.#flush();
+    this.#closeWith(undefined, true);
+  }
+
+  /** Closes because something went wrong; `reason` becomes the close reason. */
+  fail(reason: Error): void {
+    this.#closeWith(reason, true);
+  }
+
+  #onChannelClosed(error?: Error): void {
+    if (this.#state === 'closed') return;
+    let reason: Error;
+    if (!error) reason = new ConnectionClosedError('the peer closed the connection');
+    else if ((error as { code?: string }).code === 'ERR_NETREF_FRAME_TOO_LARGE') reason = new ProtocolError(error.message);
+    else reason = new ConnectionClosedError(`the connection was lost: ${error.message}`, { cause: error });
+    this.#closeWith(reason, false);
+  }
+
+  #closeWith(reason: Error | undefined, closeChannel: boolean): void {
+    if (this.#state === 'closed') return;
+    const wasHandshake = this.#state === 'handshake';
+    this.#state = 'closed';
+    this.closeReason = reason;
+    const err = this.#closedError();
+    for (const call of this.#pending.values()) this.#settle(call, { ok: false, error: err });
+    this.#pending.clear();
+    for (const ctx of this.#inflight.values()) ctx.abort(err);
+    this.#inflight.clear();
+    this.#answers.clear();
+    this.#waiting = [];
+    this.exports.clear();
+    this.imports.clear();
+    this.#published.clear();
+    for (const t of this.#timers) clearTimeout(t);
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#outbox = [];
+    this.#finished = [];
+    if (wasHandshake) this.#rejectReady(reason ?? err);
+    if (closeChannel) this.channel.close();
+    this.#resolveClosed(reason);
+    this.#onClose(reason);
+  }
+}
+

@@ -1,0 +1,109 @@
+import { AttributeError } from './errors.js';
+import type { ProtocolConfig } from './ProtocolConfig.js';
+import { Service } from './Service.js';
+
+/** What the peer wants to do with a name. `call` reads the name in order to call it with its holder as `this`. */
+export type AccessOp = 'get' | 'call' | 'set' | 'del';
+
+/**
+ * Never reachable whatever the config, `allowAllAttrs` included: these lead to the constructor (and so to
+ * `Function`, i.e. code execution) or rewrite prototypes.
+ */
+const NEVER = new Set([
+  'constructor',
+  'prototype',
+  '__proto__',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+// Refused by name, not by where the property is found: an object that overrides `toString` or `call` still gets
+// them refused, so a peer can never reach the generic built-ins through a look-alike.
+const BUILTIN_NAMES = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  ...Object.getOwnPropertyNames(Function.prototype),
+]);
+const SERVICE_NAMES = new Set(Object.getOwnPropertyNames(Service.prototype).filter((n) => n !== 'constructor'));
+
+/** How an object is named in error messages: `a CalculatorService`, `function add`, `an object`. */
+export function describeTarget(target: unknown): string {
+  if (typeof target === 'function') return `function ${target.name || '(anonymous)'}`;
+  if (target === null || typeof target !== 'object') return String(target);
+  const proto = Object.getPrototypeOf(target);
+  const cls = proto?.constructor?.name;
+  if (!cls || proto === Object.prototype) return 'an object';
+  return `${/^[AEIOU]/.test(cls) ? 'an' : 'a'} ${cls}`;
+}
+
+/**
+ * The one exposure check (DESIGN §4). Every request that names an attribute passes through here before the name is
+ * touched; it throws `AttributeError` (sent back to the caller) or returns, and the object is never reached on
+ * refusal.
+ *
+ * Reachable without `allowAllAttrs`: methods and getters found on the prototype chain below `Object.prototype`,
+ * `Function.prototype` and `Service.prototype`; own enumerable data properties when `allowPublicAttrs` is on.
+ * Never reachable: names starting with `_`, the NEVER set, names of `Object.prototype`/`Function.prototype`
+ * (unless an own enumerable data property — a plain `{ name, length }` is readable), Service lifecycle hooks.
+ */
+export function accessCheck(target: unknown, name: unknown, op: AccessOp, config: ProtocolConfig): void {
+  if (typeof name !== 'string') {
+    throw new AttributeError(`attribute names must be strings, got ${typeof name}`);
+  }
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
+    throw new AttributeError(`cannot ${op} '${name}' on ${describeTarget(target)}: it is not an object`);
+  }
+  if (NEVER.has(name)) {
+    throw new AttributeError(`'${name}' is not reachable on a netref (never exposed, whatever the config)`);
+  }
+  if (op === 'set' && !config.allowSetAttr && !config.allowAllAttrs) {
+    throw new AttributeError(`setting '${name}' on ${describeTarget(target)} is refused: allowSetAttr is off`);
+  }
+  if (op === 'del' && !config.allowDelAttr && !config.allowAllAttrs) {
+    throw new AttributeError(`deleting '${name}' on ${describeTarget(target)} is refused: allowDelAttr is off`);
+  }
+  if (config.allowAllAttrs) return;
+  if (name.startsWith('_')) {
+    throw new AttributeError(`'${name}' is not reachable on a netref (names starting with '_' are private)`);
+  }
+  if (target instanceof Service && SERVICE_NAMES.has(name)) {
+    throw new AttributeError(`'${name}' is not reachable on a netref (Service lifecycle hooks are never exposed)`);
+  }
+  const own = Object.getOwnPropertyDescriptor(target, name);
+  if (own) {
+    if ('value' in own && (own.enumerable || op === 'set' || op === 'del')) {
+      if (!config.allowPublicAttrs && op !== 'set' && op !== 'del') {
+        throw new AttributeError(`'${name}' is a data attribute and allowPublicAttrs is off`);
+      }
+      return;
+    }
+    throw new AttributeError(
+      `'${name}' is not reachable on ${describeTarget(target)} (only methods and own enumerable data properties are exposed)`,
+    );
+  }
+  if (BUILTIN_NAMES.has(name)) {
+    throw new AttributeError(
+      `'${name}' is not reachable on a netref (names from Object.prototype and Function.prototype are never exposed)`,
+    );
+  }
+  if (op === 'set' || op === 'del') return;
+  for (let p = Object.getPrototypeOf(target); p; p = Object.getPrototypeOf(p)) {
+    if (p === Object.prototype || p === Function.prototype || p === Service.prototype) break;
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (!d) continue;
+    if (typeof d.value === 'function' || d.get) return;
+    break;
+  }
+  throw new AttributeError(`${describeTarget(target)} has no attribute '${name}'`);
+}
+
+/** Reads `path` from `target`, checking each name; returns the last value. */
+export function readPath(target: unknown, path: readonly unknown[], config: ProtocolConfig): unknown {
+  let value = target;
+  for (const name of path) {
+    accessCheck(value, name, 'get', config);
+    value = (value as Record<string, unknown>)[name as string];
+  }
+  return value;
+}

@@ -1,0 +1,19 @@
+export { Connection, sessionOf, type ConnectionOptions, type PeerInfo } from './Connection.js';
+export { Service, VoidService, serviceNames, serviceInstance, type ServiceLike } from './Service.js';
+export { byRef, byValue } from './marks.js';
+export { currentCall, type CallInfo } from './currentCall.js';
+export { accessCheck, type AccessOp } from './accessCheck.js';
+export { DEFAULT_PROTOCOL_CONFIG, resolveProtocolConfig, type ProtocolConfig } from './ProtocolConfig.js';
+export type { HeartbeatOptions } from './Session.js';
+export { nodeOf, isNetref, makeNetref, type CallOptions, type Node } from './netref.js';
+export {
+  NetrefError,
+  ConnectionClosedError,
+  ProtocolError,
+  RemoteError,
+  AttributeError,
+  TimeoutError,
+  AuthenticationError,
+  DiscoveryError,
+} from './errors.js';
+export type { Remote, RemotePromise } from './Remote.js';

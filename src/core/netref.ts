@@ -1,0 +1,143 @@
+import { inspect } from 'node:util';
+import type { Session } from './Session.js';
+
+/** Per-call options carried by a netref made with `timed`, `withSignal` or `oneway`. */
+export interface CallOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+  oneway?: boolean;
+}
+
+/** A request of ours, as the netref of its result sees it. */
+export interface OutCall {
+  readonly seq: number;
+  readonly promise: Promise<unknown>;
+  /** Set once the reply arrived. */
+  settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+}
+
+/**
+ * What a netref stands for:
+ * - `ref`: an object the peer exported to us (`id` in its export table);
+ * - `answer`: the eventual result of one of our requests, usable as a target before it arrives (pipelining);
+ * - `local`: an eventual value known only here (a request that had to wait for its arguments).
+ */
+export type Base =
+  | { kind: 'ref'; id: number; callable: boolean; released: boolean }
+  | { kind: 'answer'; call: OutCall }
+  | { kind: 'local'; promise: Promise<unknown> };
+
+export interface Node {
+  session: Session;
+  base: Base;
+  /** Lazy attribute path from the base; nothing is sent until the node is awaited or called. */
+  path: readonly string[];
+  opts: CallOptions | undefined;
+  /** Keeps the root netref of a path alive (and so its reference counted) while the path is in use. */
+  anchor: object | undefined;
+  /** The settled value of awaiting this node, once known. */
+  resolved?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  awaited?: Promise<unknown>;
+}
+
+const nodes = new WeakMap<object, Node>(); // keyed by proxy and by its target
+const proxies = new WeakMap<object, object>(); // target -> proxy
+
+/** The node behind a netref proxy, or undefined for anything else. */
+export function nodeOf(value: unknown): Node | undefined {
+  return (typeof value === 'function' || (typeof value === 'object' && value !== null)) ? nodes.get(value as object) : undefined;
+}
+
+/** True for a netref or a RemotePromise. */
+export function isNetref(value: unknown): boolean {
+  return nodeOf(value) !== undefined;
+}
+
+/** A resolved netref awaits to nothing; everything else (a path, an answer) is thenable. */
+export function isAwaitable(node: Node): boolean {
+  return node.base.kind !== 'ref' || node.path.length > 0;
+}
+
+/** How a netref prints: `[netref #3.a.b]`, `[RemotePromise #7]`. */
+export function label(node: Node): string {
+  const b = node.base;
+  const head = b.kind === 'ref' ? `netref #${b.id}` : b.kind === 'answer' ? `RemotePromise #${b.call.seq}` : 'RemotePromise';
+  const tail = node.path.length ? '.' + node.path.join('.') : '';
+  const dead = b.kind === 'ref' && b.released ? ' (released)' : '';
+  return `[${head}${tail}${dead}]`;
+}
+
+/** Settles a node's value, once: a GET for a path, the reply for an answer. */
+export function awaitNode(node: Node): Promise<unknown> {
+  if (!node.awaited) {
+    const p = node.session.resolveNode(node);
+    node.awaited = p;
+    p.then(
+      (value) => (node.resolved = { ok: true, value }),
+      (error) => (node.resolved = { ok: false, error }),
+    );
+  }
+  return node.awaited;
+}
+
+const handler: ProxyHandler<any> = {
+  get(target, name) {
+    const node = nodes.get(target)!;
+    if (typeof name === 'symbol') {
+      if (name === Symbol.toPrimitive || name === inspect.custom) return () => label(node);
+      if (name === Symbol.toStringTag) return 'Netref';
+      if (name === Symbol.dispose) return () => node.session.releaseNetref(proxies.get(target)!);
+      return undefined;
+    }
+    if (isAwaitable(node)) {
+      if (name === 'then') return (f?: any, r?: any) => awaitNode(node).then(f, r);
+      if (name === 'catch') return (r?: any) => awaitNode(node).catch(r);
+      if (name === 'finally') return (f?: any) => awaitNode(node).finally(f);
+    } else if (name === 'then') {
+      // Not thenable: a resolved netref can be returned from async functions and stored in promises.
+      return undefined;
+    }
+    if (name === 'toString') return () => label(node);
+    return makeNetref({
+      session: node.session,
+      base: node.base,
+      path: [...node.path, name],
+      opts: node.opts,
+      anchor: node.anchor ?? (node.path.length === 0 && node.base.kind === 'ref' ? proxies.get(target)! : undefined),
+    });
+  },
+  apply(target, _this, args) {
+    const node = nodes.get(target)!;
+    return node.session.request('call', node, args);
+  },
+  set(target, name) {
+    const node = nodes.get(target)!;
+    throw new TypeError(
+      `cannot assign ${label(node)}.${String(name)} directly: a remote write must be awaited; use await setAttr(netref, ${JSON.stringify(String(name))}, value)`,
+    );
+  },
+  deleteProperty(target, name) {
+    const node = nodes.get(target)!;
+    throw new TypeError(
+      `cannot delete ${label(node)}.${String(name)} directly: use await delAttr(netref, ${JSON.stringify(String(name))})`,
+    );
+  },
+  defineProperty() {
+    throw new TypeError('cannot define properties on a netref; use setAttr');
+  },
+  has() {
+    return false;
+  },
+};
+
+/** Makes the proxy for a node. The target is an arrow function so the proxy is callable and has no `prototype`. */
+export function makeNetref(node: Node): any {
+  const target = () => {};
+  // util.inspect looks at a proxy's target, not through its traps: give the target the label.
+  Object.defineProperty(target, inspect.custom, { value: () => label(node), configurable: true, writable: true });
+  const proxy = new Proxy(target, handler);
+  nodes.set(proxy, node);
+  nodes.set(target, node);
+  proxies.set(target, proxy);
+  return proxy;
+}

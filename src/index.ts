@@ -1,0 +1,37 @@
+// The public surface of netref (DESIGN §3). Re-exports only.
+export type { Channel, ChannelInfo, ChannelReceiver } from './channel/index.js';
+export { StreamChannel, PortChannel, channelPair } from './channel/index.js';
+export { PROTOCOL_VERSION } from './protocol/index.js';
+export {
+  Connection,
+  Service,
+  VoidService,
+  byRef,
+  byValue,
+  currentCall,
+  NetrefError,
+  ConnectionClosedError,
+  ProtocolError,
+  RemoteError,
+  AttributeError,
+  TimeoutError,
+  AuthenticationError,
+  DiscoveryError,
+  DEFAULT_PROTOCOL_CONFIG,
+  serviceNames,
+  isNetref,
+} from './core/index.js';
+export type {
+  ConnectionOptions,
+  PeerInfo,
+  ProtocolConfig,
+  HeartbeatOptions,
+  CallInfo,
+  Remote,
+  RemotePromise,
+  ServiceLike,
+} from './core/index.js';
+export type { Authenticator, AuthInfo, AuthResult } from './auth/index.js';
+export { connect, connectChannel, connectStream, connectPipes, type ConnectOptions } from './connect/index.js';
+export { Server, type ServerOptions } from './server/index.js';
+export { timed, oneway, withSignal, setAttr, delAttr, release } from './helpers/index.js';
