@@ -1,4 +1,5 @@
 import type { Channel, ChannelInfo, ChannelReceiver } from './Channel.js';
+import { ChannelError, DEFAULT_MAX_FRAME_SIZE } from './StreamChannel.js';
 
 /**
  * What `PortChannel` needs of a port: worker_threads `MessagePort` and `Worker` have it, and so does anything with
@@ -36,7 +37,7 @@ export class PortChannel implements Channel {
 
   constructor(port: MessagePortLike, options?: { maxFrameSize?: number }) {
     this.#port = port;
-    this.#maxFrameSize = options?.maxFrameSize ?? Infinity;
+    this.#maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     port.on('message', this.#onMessage);
     port.on('close', this.#onClose);
     port.on('exit', this.#onClose);
@@ -105,7 +106,12 @@ export class PortChannel implements Channel {
       return;
     }
     if (value.byteLength > this.#maxFrameSize) {
-      this.#fail(new Error(`frame of ${value.byteLength} bytes is over maxFrameSize (${this.#maxFrameSize} bytes)`));
+      this.#fail(
+        new ChannelError(
+          `frame of ${value.byteLength} bytes is over maxFrameSize (${this.#maxFrameSize} bytes)`,
+          'ERR_NETREF_FRAME_TOO_LARGE',
+        ),
+      );
       return;
     }
     if (this.#receiver && !this.#paused && this.#held.length === 0) this.#receiver.frame(value);

@@ -95,10 +95,13 @@ export class StreamChannel implements Channel {
     this.#receiver = receiver;
     this.#deliverHeld();
     if (this.#closed) this.#notify();
+    // An authenticator may have left the stream paused; frames flow from now on.
+    else if (!this.#paused) this.#readable.resume();
   }
 
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
+    if (frame.byteLength > 0xffffffff) return false; // cannot be framed; the Session checks maxFrameSize first
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32BE(frame.byteLength, 0);
     this.#out.push(header, frame);

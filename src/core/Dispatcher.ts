@@ -1,8 +1,7 @@
-import { encode, Flags, MessageKind } from '../protocol/index.js';
+import { Flags, MessageKind } from '../protocol/index.js';
 import { accessCheck, describeTarget, readPath } from './accessCheck.js';
-import { box, unbox } from './boxing.js';
+import { unbox } from './boxing.js';
 import { CallContext, callStorage } from './currentCall.js';
-import { asError, errorToWire } from './errorCodec.js';
 import { AttributeError, ConnectionClosedError, ProtocolError } from './errors.js';
 import type { Session } from './Session.js';
 
@@ -38,14 +37,14 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
       const args = payload as unknown[];
       if (path.length === 0) {
         if (typeof target !== 'function') throw new TypeError(`${describeTarget(target)} is not callable`);
-        return (target as (...a: unknown[]) => unknown)(...args);
+        return Reflect.apply(target as (...a: unknown[]) => unknown, undefined, args);
       }
       const holder = readPath(target, path.slice(0, -1), config);
       const name = path[path.length - 1]!;
       accessCheck(holder, name, 'call', config);
       const fn = (holder as Record<string, unknown>)[name];
       if (typeof fn !== 'function') throw new TypeError(`'${name}' of ${describeTarget(holder)} is not a function`);
-      return fn.apply(holder, args);
+      return Reflect.apply(fn, holder, args);
     }
     case MessageKind.GET:
       return readPath(target, path, config);
@@ -59,22 +58,35 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
       else delete (holder as Record<string, unknown>)[name];
       return undefined;
     }
-    case MessageKind.LOOKUP: {
-      const name = path[0];
-      if (path.length !== 1 || name === undefined) throw new ProtocolError('a lookup names exactly one object');
-      return session.published(name);
-    }
+    case MessageKind.LOOKUP:
+      return session.published(path[0]!);
     default:
       throw new ProtocolError(`unknown request kind ${kind}`);
   }
 }
 
+/** A request of the peer's, unboxed and with its target found at receipt, waiting for its turn to run. */
+export interface Job {
+  kind: number;
+  flags: number;
+  seq: number;
+  path: string[];
+  args: unknown;
+  /** The target object, or the kept answer it pipelines on. */
+  target: unknown;
+  onAnswer: boolean;
+  waits: Promise<unknown>[];
+  ctx: CallContext;
+  /** Settles the kept answer of this request (KEEP), if the peer asked for one. */
+  keep: ((ok: boolean, value: unknown) => void) | undefined;
+}
+
 /**
- * Handles one request of the peer's (callee side): unboxes its arguments, waits for pipelined targets and
- * promise arguments, runs it under `currentCall()`, and replies. A synchronous handler is answered without an
- * extra turn of the event loop. Throws ProtocolError for violations (the caller closes the connection).
+ * Takes in a request at receipt, in wire order: unboxes its arguments (references are resolved now, so a RELEASE or
+ * FINISH read after it cannot pull them away while it waits for its turn), finds its target, and registers its
+ * kept answer. Throws ProtocolError for violations (the session closes the connection).
  */
-export function dispatch(session: Session, req: Request): void {
+export function prepare(session: Session, req: Request): Job {
   const [kind, flags, seq, target, path, payload] = req;
   const waits: Promise<unknown>[] = [];
   let args: unknown;
@@ -88,36 +100,46 @@ export function dispatch(session: Session, req: Request): void {
   } else if (payload !== null && payload !== undefined) {
     throw new ProtocolError('this request carries no payload');
   }
+  if (kind === MessageKind.LOOKUP && path.length !== 1) throw new ProtocolError('a lookup names exactly one object');
   const onAnswer = (flags & Flags.ON_ANSWER) !== 0;
-  const base = onAnswer ? undefined : session.exports.get(target);
+  const base = onAnswer ? session.keptAnswer(target) : session.exports.get(target);
   const ctx = new CallContext(session.connection);
-  session.beginRequest(seq, ctx);
+  session.receiveRequest(seq, ctx);
+  const keep = flags & Flags.KEEP ? session.keepAnswerOf(seq) : undefined;
+  return { kind, flags, seq, path, args, target: base, onAnswer, waits, ctx, keep };
+}
 
-  const run = (t: unknown): unknown =>
-    callStorage.run(ctx, perform, session, kind, t, path, kind === MessageKind.SET ? (args as unknown[])[0] : args);
+/**
+ * Runs a prepared request (callee side) under `currentCall()` and replies. A synchronous handler is answered
+ * without an extra turn of the event loop; pipelined targets and promise arguments are awaited first.
+ */
+export function run(session: Session, job: Job): void {
+  const { kind, path, ctx } = job;
+  session.startRequest();
+  const perform_ = (t: unknown): unknown =>
+    callStorage.run(ctx, perform, session, kind, t, path, kind === MessageKind.SET ? (job.args as unknown[])[0] : job.args);
 
   let outcome: unknown;
-  let failed = false;
-  if (!onAnswer && waits.length === 0) {
+  if (!job.onAnswer && job.waits.length === 0) {
     try {
-      outcome = run(base);
+      outcome = perform_(job.target);
     } catch (error) {
-      outcome = error;
-      failed = true;
+      settle(session, job, false, error);
+      return;
     }
-    if (failed || !isThenable(outcome)) {
-      settle(session, seq, flags, ctx, !failed, outcome);
+    if (!isThenable(outcome)) {
+      settle(session, job, true, outcome);
       return;
     }
   } else {
     outcome = (async () => {
-      await Promise.all(waits);
-      return run(onAnswer ? await session.keptAnswer(target) : base);
+      await Promise.all(job.waits);
+      return perform_(await job.target);
     })();
   }
   Promise.resolve(outcome).then(
-    (value) => settle(session, seq, flags, ctx, true, value),
-    (error) => settle(session, seq, flags, ctx, false, error),
+    (value) => settle(session, job, true, value),
+    (error) => settle(session, job, false, error),
   );
 }
 
@@ -129,9 +151,10 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
-function settle(session: Session, seq: number, flags: number, ctx: CallContext, ok: boolean, value: unknown): void {
-  session.endRequest(seq, ctx);
-  if (flags & Flags.KEEP) session.keepAnswer_(seq, ok, value);
+function settle(session: Session, job: Job, ok: boolean, value: unknown): void {
+  const { seq, flags } = job;
+  session.endRequest(seq, job.ctx);
+  job.keep?.(ok, value);
   if (session.isClosed) return;
   if (flags & Flags.ONEWAY) {
     if (!ok && !(value instanceof ConnectionClosedError)) {
@@ -139,14 +162,5 @@ function settle(session: Session, seq: number, flags: number, ctx: CallContext, 
     }
     return;
   }
-  let frame: Uint8Array;
-  try {
-    frame = ok
-      ? encode([MessageKind.RESULT, seq, box(value, session, session, null)])
-      : encode([MessageKind.ERROR, seq, errorToWire(asError(value), session.includeStack, (v) => box(v, session, session, null))]);
-  } catch (error) {
-    const why = new TypeError(`the ${ok ? 'result' : 'error'} could not be sent: ${asError(error).message}`);
-    frame = encode([MessageKind.ERROR, seq, errorToWire(why, session.includeStack, () => undefined)]);
-  }
-  session.enqueue(frame);
+  session.reply(seq, ok, value);
 }

@@ -4,7 +4,8 @@ import { readPath } from './accessCheck.js';
 import { box, unbox, type BoxContext } from './boxing.js';
 import type { Connection } from './Connection.js';
 import type { CallContext } from './currentCall.js';
-import { checkRequest, dispatch, type Request } from './Dispatcher.js';
+import { checkRequest, prepare, run, type Job } from './Dispatcher.js';
+import { asError, errorToWire } from './errorCodec.js';
 import { AttributeError, ConnectionClosedError, ProtocolError, TimeoutError } from './errors.js';
 import { ExportTable } from './ExportTable.js';
 import { ImportTable } from './ImportTable.js';
@@ -84,7 +85,8 @@ export class Session implements BoxContext {
   #answers = new Map<number, Promise<unknown>>();
   #inflight = new Map<number, CallContext>();
   #handling = 0;
-  #waiting: Request[] = [];
+  #waiting: Job[] = [];
+  #pings = new Map<number, PendingCall>();
   #paused = false;
   #published = new Map<string, unknown>();
   #timers: NodeJS.Timeout[] = [];
@@ -144,7 +146,9 @@ export class Session implements BoxContext {
     this.#outbox.push(frame);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
+      // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
+      // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
+      setImmediate(this.#flush);
     }
   }
 
@@ -167,8 +171,9 @@ export class Session implements BoxContext {
    */
   keepAnswer(call: OutCall): boolean {
     const pc = call as PendingCall;
+    if (pc.settled) return false; // the peer may have dropped it already (FINISH)
     if (pc.keep) return true;
-    if (!pc.frame || pc.settled) return false;
+    if (!pc.frame) return false;
     pc.frame[FLAGS_OFFSET]! |= Flags.KEEP;
     pc.keep = true;
     return true;
@@ -206,6 +211,9 @@ export class Session implements BoxContext {
       const oneway = node.opts?.oneway === true && op === 'call';
       if (oneway) flags |= Flags.ONEWAY;
       frame = encode([KIND[op], flags, seq, target, node.path, boxed]);
+      if (frame.byteLength > this.config.maxFrameSize) {
+        throw new RangeError(`the request is ${frame.byteLength} bytes, over maxFrameSize (${this.config.maxFrameSize})`);
+      }
       if (oneway) {
         this.enqueue(frame);
         return Promise.resolve(undefined);
@@ -249,10 +257,12 @@ export class Session implements BoxContext {
     this.#sweep = setInterval(() => {
       const now = Date.now();
       let any = false;
-      for (const call of this.#pending.values()) {
-        if (call.deadline === 0) continue;
-        any = true;
-        if (now >= call.deadline) this.#timeOut(call, this.config.syncRequestTimeout);
+      for (const table of [this.#pending, this.#pings]) {
+        for (const call of table.values()) {
+          if (call.deadline === 0) continue;
+          any = true;
+          if (now >= call.deadline) this.#timeOut(call, this.config.syncRequestTimeout);
+        }
       }
       if (!any) {
         clearInterval(this.#sweep);
@@ -267,6 +277,10 @@ export class Session implements BoxContext {
 
   /** Stops waiting for a call: it rejects with `reason` and the callee's handler is told (its signal aborts). */
   #abandon(call: PendingCall, reason: unknown): void {
+    if (this.#pings.delete(call.seq)) {
+      this.#settle(call, { ok: false, error: reason });
+      return;
+    }
     if (!this.#pending.delete(call.seq)) return;
     this.#settle(call, { ok: false, error: reason });
     this.enqueue(encode([MessageKind.CANCEL, call.seq]));
@@ -280,7 +294,7 @@ export class Session implements BoxContext {
       this.#finished.push(call.seq);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        queueMicrotask(this.#flush);
+        setImmediate(this.#flush);
       }
     }
     if (outcome.ok) call.resolve(outcome.value);
@@ -324,7 +338,7 @@ export class Session implements BoxContext {
     }
     if (op === 'call') {
       if (typeof v !== 'function') throw new TypeError(`${label(node)} is not a function`);
-      return await (v as (...a: unknown[]) => unknown).apply(holder, payload as unknown[]);
+      return await Reflect.apply(v as (...a: unknown[]) => unknown, holder, payload as unknown[]);
     }
     const hn = nodeOf(holder);
     const name = path[path.length - 1]!;
@@ -359,7 +373,7 @@ export class Session implements BoxContext {
     if (this.#state === 'closed') return Promise.reject(this.#closedError());
     const seq = ++this.#nextSeq;
     const call = new PendingCall(seq);
-    this.#pending.set(seq, call);
+    this.#pings.set(seq, call);
     const started = performance.now();
     this.enqueue(encode([MessageKind.PING, seq]));
     call.deadline = Date.now() + this.config.syncRequestTimeout;
@@ -374,7 +388,7 @@ export class Session implements BoxContext {
       if (this.#state === 'closed') throw this.#closedError();
       const seq = ++this.#nextSeq;
       const call = new PendingCall(seq);
-      this.#pending.set(seq, call);
+      this.#pings.set(seq, call);
       call.deadline = Date.now() + this.config.syncRequestTimeout;
       this.#armSweep();
       const t0 = performance.timeOrigin + performance.now();
@@ -395,9 +409,10 @@ export class Session implements BoxContext {
     );
   }
 
-  async resolvePromise(onAnswer: boolean, target: number, path: readonly string[]): Promise<unknown> {
-    const base = onAnswer ? await this.keptAnswer(target) : this.exports.get(target);
-    return readPath(base, path, this.config);
+  resolvePromise(onAnswer: boolean, target: number, path: readonly string[]): Promise<unknown> {
+    // An export is looked up now (an unknown id is a protocol violation, like in HOME); a kept answer later.
+    const base = onAnswer ? this.keptAnswer(target) : this.exports.get(target);
+    return Promise.resolve(base).then((b) => readPath(b, path, this.config));
   }
 
   // ---- incoming ----------------------------------------------------------------------------------------------
@@ -409,11 +424,33 @@ export class Session implements BoxContext {
     return answer;
   }
 
-  keepAnswer_(seq: number, ok: boolean, value: unknown): void {
-    if (this.#state === 'closed') return;
-    const p = ok ? Promise.resolve(value) : Promise.reject(value);
+  /** Registers the kept answer of the peer's request `seq` now; the returned function settles it. */
+  keepAnswerOf(seq: number): (ok: boolean, value: unknown) => void {
+    let settle!: (ok: boolean, value: unknown) => void;
+    const p = new Promise((resolve, reject) => {
+      settle = (ok, value) => (ok ? resolve(value) : reject(value));
+    });
     p.catch(() => {});
     this.#answers.set(seq, p);
+    return settle;
+  }
+
+  /** Sends the reply to the peer's request `seq`. A value that cannot be sent becomes an error reply saying why. */
+  reply(seq: number, ok: boolean, value: unknown): void {
+    const boxValue = (v: unknown) => box(v, this, this, null);
+    let frame: Uint8Array;
+    try {
+      frame = ok
+        ? encode([MessageKind.RESULT, seq, boxValue(value)])
+        : encode([MessageKind.ERROR, seq, errorToWire(asError(value), this.includeStack, boxValue)]);
+      if (frame.byteLength > this.config.maxFrameSize) {
+        throw new RangeError(`it is ${frame.byteLength} bytes, over maxFrameSize (${this.config.maxFrameSize})`);
+      }
+    } catch (error) {
+      const why = new TypeError(`the ${ok ? 'result' : 'error'} could not be sent: ${asError(error).message}`);
+      frame = encode([MessageKind.ERROR, seq, errorToWire(why, this.includeStack, () => undefined)]);
+    }
+    this.enqueue(frame);
   }
 
   published(name: string): unknown {
@@ -428,8 +465,13 @@ export class Session implements BoxContext {
     this.#published.set(name, value);
   }
 
-  beginRequest(seq: number, ctx: CallContext): void {
+  /** A request of the peer's has arrived (it may wait for its turn). Throws ProtocolError on a reused seq. */
+  receiveRequest(seq: number, ctx: CallContext): void {
+    if (this.#inflight.has(seq) || this.#answers.has(seq)) throw new ProtocolError(`duplicate request number ${seq}`);
     this.#inflight.set(seq, ctx);
+  }
+
+  startRequest(): void {
     this.#handling++;
   }
 
@@ -441,7 +483,7 @@ export class Session implements BoxContext {
 
   #drainWaiting(): void {
     while (this.#waiting.length && this.#handling < this.config.maxPendingRequests && this.#state === 'open') {
-      this.#dispatchSafely(this.#waiting.shift()!);
+      run(this, this.#waiting.shift()!);
     }
     if (this.#waiting.length === 0 && this.#paused) {
       this.#paused = false;
@@ -493,20 +535,16 @@ export class Session implements BoxContext {
       case MessageKind.SET:
       case MessageKind.DEL:
       case MessageKind.LOOKUP: {
-        const req = checkRequest(msg);
-        const seq = req[2];
-        if (this.#inflight.has(seq) || this.#answers.has(seq)) {
-          throw new ProtocolError(`duplicate request number ${seq}`);
-        }
+        const job = prepare(this, checkRequest(msg));
         if (this.#waiting.length || this.#handling >= this.config.maxPendingRequests) {
-          this.#waiting.push(req);
+          this.#waiting.push(job);
           if (!this.#paused) {
             this.#paused = true;
             this.channel.pause();
           }
           return;
         }
-        dispatch(this, req);
+        run(this, job);
         return;
       }
       case MessageKind.RESULT:
@@ -523,21 +561,23 @@ export class Session implements BoxContext {
       }
       case MessageKind.FINISH: {
         const seqs = msg[1];
-        if (!Array.isArray(seqs)) throw new ProtocolError('malformed finish');
+        if (msg.length !== 2 || !Array.isArray(seqs)) throw new ProtocolError('malformed finish');
         for (const s of seqs) this.#answers.delete(s as number);
         return;
       }
       case MessageKind.CANCEL:
-        this.#inflight.get(msg[1] as number)?.abort(new Error('the caller cancelled the call'));
+        if (msg.length !== 2 || typeof msg[1] !== 'number') throw new ProtocolError('malformed cancel');
+        this.#inflight.get(msg[1])?.abort(new Error('the caller cancelled the call'));
         return;
       case MessageKind.PING:
         if (typeof msg[1] !== 'number') throw new ProtocolError('malformed ping');
         this.enqueue(encode([MessageKind.PONG, msg[1], performance.timeOrigin + performance.now()]));
         return;
       case MessageKind.PONG: {
-        const call = this.#pending.get(msg[1] as number);
+        if (msg.length !== 3 || typeof msg[1] !== 'number') throw new ProtocolError('malformed pong');
+        const call = this.#pings.get(msg[1]);
         if (call) {
-          this.#pending.delete(call.seq);
+          this.#pings.delete(call.seq);
           this.#settle(call, { ok: true, value: typeof msg[2] === 'number' ? msg[2] : NaN });
         }
         return;
@@ -549,14 +589,6 @@ export class Session implements BoxContext {
       }
       default:
         throw new ProtocolError(`unknown message kind ${String(msg[0])}`);
-    }
-  }
-
-  #dispatchSafely(req: Request): void {
-    try {
-      dispatch(this, req);
-    } catch (error) {
-      this.fail(error instanceof ProtocolError ? error : new ProtocolError(String(error)));
     }
   }
 
@@ -605,6 +637,7 @@ export class Session implements BoxContext {
   /** Closes on purpose: tells the peer, then ends the channel. */
   close(): void {
     if (this.#state === 'closed') return;
+    this.#finished = []; // nothing after the goodbye
     this.#outbox.push(encode([MessageKind.GOODBYE, '']));
     this.#flush();
     this.#closeWith(undefined, true);
@@ -630,8 +663,10 @@ export class Session implements BoxContext {
     this.#state = 'closed';
     this.closeReason = reason;
     const err = this.#closedError();
-    for (const call of this.#pending.values()) this.#settle(call, { ok: false, error: err });
-    this.#pending.clear();
+    for (const table of [this.#pending, this.#pings]) {
+      for (const call of table.values()) this.#settle(call, { ok: false, error: err });
+      table.clear();
+    }
     for (const ctx of this.#inflight.values()) ctx.abort(err);
     this.#inflight.clear();
     this.#answers.clear();

@@ -1,6 +1,7 @@
 import { AttributeError } from './errors.js';
 import type { ProtocolConfig } from './ProtocolConfig.js';
 import { Service } from './Service.js';
+import { nodeOf } from './netref.js';
 
 /** What the peer wants to do with a name. `call` reads the name in order to call it with its holder as `this`. */
 export type AccessOp = 'get' | 'call' | 'set' | 'del';
@@ -64,6 +65,8 @@ export function accessCheck(target: unknown, name: unknown, op: AccessOp, config
     throw new AttributeError(`deleting '${name}' on ${describeTarget(target)} is refused: allowDelAttr is off`);
   }
   if (config.allowAllAttrs) return;
+  // A netref of another connection, forwarded: its owner applies its own rules to what we relay.
+  if (nodeOf(target)) return;
   if (name.startsWith('_')) {
     throw new AttributeError(`'${name}' is not reachable on a netref (names starting with '_' are private)`);
   }

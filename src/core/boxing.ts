@@ -3,7 +3,7 @@ import { errorFromWire, errorToWire } from './errorCodec.js';
 import { ProtocolError } from './errors.js';
 import type { ExportTable } from './ExportTable.js';
 import { isMarkedByRef, isMarkedByValue } from './marks.js';
-import { awaitNode, nodeOf, type Node, type OutCall } from './netref.js';
+import { awaitNode, label, nodeOf, type Node, type OutCall } from './netref.js';
 
 /** What boxing needs of a session. */
 export interface BoxContext {
@@ -29,7 +29,14 @@ export type Deferred = Promise<unknown>[];
  * references, netrefs of this connection go home, netrefs of another connection are forwarded. Throws a TypeError
  * naming what cannot be sent (a symbol, nesting past `maxDepth`).
  */
-export function box(value: unknown, ctx: BoxContext, self: unknown, deferred: Deferred | null, depth = 0): unknown {
+export function box(
+  value: unknown,
+  ctx: BoxContext,
+  self: unknown,
+  deferred: Deferred | null,
+  depth = 0,
+  inCollection = false,
+): unknown {
   switch (typeof value) {
     case 'number':
     case 'string':
@@ -45,7 +52,7 @@ export function box(value: unknown, ctx: BoxContext, self: unknown, deferred: De
     throw new TypeError(`cannot send a value nested deeper than maxDepth (${ctx.maxDepth}); is it cyclic?`);
   }
   const node = nodeOf(value);
-  if (node) return boxNode(value as object, node, ctx, self, deferred, depth);
+  if (node) return boxNode(value as object, node, ctx, self, deferred, depth, inCollection);
   if (typeof value === 'function') return new Tagged(Tag.REMOTE, [ctx.exports.send(value), true]);
   const obj = value as object;
   if (isMarkedByRef(obj)) return new Tagged(Tag.REMOTE, [ctx.exports.send(obj), false]);
@@ -60,12 +67,14 @@ export function box(value: unknown, ctx: BoxContext, self: unknown, deferred: De
   }
   if (obj instanceof Map) {
     const flat: unknown[] = [];
-    for (const [k, v] of obj) flat.push(box(k, ctx, self, deferred, depth + 1), box(v, ctx, self, deferred, depth + 1));
+    for (const [k, v] of obj) {
+      flat.push(box(k, ctx, self, deferred, depth + 1, true), box(v, ctx, self, deferred, depth + 1, true));
+    }
     return new Tagged(Tag.MAP, flat);
   }
   if (obj instanceof Set) {
     const out = new Set();
-    for (const v of obj) out.add(box(v, ctx, self, deferred, depth + 1));
+    for (const v of obj) out.add(box(v, ctx, self, deferred, depth + 1, true));
     return out;
   }
   if (obj instanceof Error) {
@@ -100,27 +109,30 @@ function boxNode(
   self: unknown,
   deferred: Deferred | null,
   depth: number,
+  inCollection: boolean,
 ): unknown {
   const settled = node.resolved ?? (node.base.kind === 'answer' && node.path.length === 0 ? node.base.call.settled : undefined);
   if (settled) {
     if (!settled.ok) throw settled.error;
-    return box(settled.value, ctx, self, deferred, depth);
+    return box(settled.value, ctx, self, deferred, depth, inCollection);
   }
   const base = node.base;
-  if (node.session === self) {
-    if (base.kind === 'ref') {
-      if (base.released) throw new TypeError('cannot send a netref that was released');
-      if (node.path.length === 0) return new Tagged(Tag.HOME, base.id);
-      return new Tagged(Tag.PROMISE, [false, base.id, node.path]);
+  if (base.kind === 'ref' && node.path.length === 0) {
+    if (node.session !== self) {
+      // A netref of another connection: forward it; calls from our peer go through this end to its owner.
+      return new Tagged(Tag.REMOTE, [ctx.exports.send(proxy), true]);
     }
+    if (base.released) throw new TypeError('cannot send a netref that was released');
+    return new Tagged(Tag.HOME, base.id);
+  }
+  // A PROMISE tag only where the receiver can wait for it: in a request's arguments, not inside a Map or Set.
+  if (node.session === self && deferred && !inCollection) {
+    if (base.kind === 'ref') return new Tagged(Tag.PROMISE, [false, base.id, node.path]);
     if (base.kind === 'answer' && ctx.keepAnswer(base.call)) {
       return new Tagged(Tag.PROMISE, [true, base.call.seq, node.path]);
     }
-  } else if (base.kind === 'ref' && node.path.length === 0) {
-    // A netref of another connection: forward it; calls from our peer go through this end to its owner.
-    return new Tagged(Tag.REMOTE, [ctx.exports.send(proxy), true]);
   }
-  if (!deferred) throw new TypeError('a pending remote value cannot be sent here');
+  if (!deferred) throw new TypeError(`cannot send the pending remote value ${label(node)} here: await it first`);
   deferred.push(awaitNode(node));
   return null;
 }
@@ -152,7 +164,6 @@ export function unbox(value: unknown, ctx: BoxContext, waits: Promise<unknown>[]
   if (value instanceof Date || value instanceof RegExp || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
     return value;
   }
-  if (value instanceof Error) return value;
   throw new ProtocolError(`a decoded value has an unexpected type (${proto?.constructor?.name ?? 'null prototype'})`);
 }
 

@@ -65,9 +65,8 @@ export function encode(value: unknown): Uint8Array {
 }
 
 /**
- * Decodes one frame. Throws on anything malformed (the caller closes the connection with a ProtocolError).
- * A pathologically nested frame fails with a RangeError from the decoder's recursion; that is caught here too, and
- * the decoder's state is reset by msgpackr before it rethrows.
+ * Decodes one frame. Throws on anything malformed; the caller closes the connection with a ProtocolError. A
+ * pathologically nested frame throws a RangeError from the decoder's recursion, after msgpackr has reset its state.
  */
 export function decode(frame: Uint8Array): unknown {
   return packr.unpack(frame);

@@ -22,6 +22,7 @@ export class Server extends EventEmitter {
   #server: net.Server | undefined;
   #connections = new Set<Connection>();
   #handshaking = new Set<Duplex>();
+  #refusing = new Set<net.Socket>();
   #published = new Map<string, unknown>();
   #config: ProtocolConfig;
   #closing: Promise<void> | undefined;
@@ -109,8 +110,13 @@ export class Server extends EventEmitter {
     const body = encode([MessageKind.GOODBYE, why]);
     const head = Buffer.alloc(4);
     head.writeUInt32BE(body.byteLength);
-    socket.end(Buffer.concat([head, body]));
     socket.on('error', () => {});
+    // Read (and drop) whatever the client sends so its FIN is seen and the socket closes; the listener's close()
+    // waits for every socket.
+    socket.resume();
+    socket.end(Buffer.concat([head, body]));
+    this.#refusing.add(socket);
+    socket.once('close', () => this.#refusing.delete(socket));
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
@@ -190,6 +196,7 @@ export class Server extends EventEmitter {
           ? new Promise<void>((resolve) => server.close(() => resolve()))
           : Promise.resolve();
         for (const s of this.#handshaking) s.destroy();
+        for (const s of this.#refusing) s.destroy();
         await Promise.all([...this.#connections].map((c) => c.close()));
         await listenerClosed;
       })();

@@ -1,0 +1,41 @@
+/** One line of the results table. `target` is absent for figures shown for information only. */
+export interface Row {
+  workload: string;
+  raw: number;
+  netref: number;
+  decimals: number;
+  target?: { bound: 'max' | 'min'; ratio: number };
+}
+
+const HEADERS = ['workload', 'raw', 'netref', 'ratio', 'target', 'met'] as const;
+/** Text columns read left to right; numbers line up on the right. */
+const RIGHT_ALIGNED = [false, true, true, true, false, false];
+
+export function formatTable(rows: readonly Row[]): string {
+  const cells = rows.map((row) => {
+    const ratio = row.netref / row.raw;
+    const t = row.target;
+    const met = t === undefined ? 'info' : (t.bound === 'max' ? ratio <= t.ratio : ratio >= t.ratio) ? 'yes' : 'NO';
+    return [
+      row.workload,
+      formatNumber(row.raw, row.decimals),
+      formatNumber(row.netref, row.decimals),
+      `${ratio.toFixed(2)}x`,
+      t === undefined ? '-' : `${t.bound === 'max' ? '<=' : '>='} ${t.ratio.toFixed(2)}x`,
+      met,
+    ];
+  });
+  const table = [[...HEADERS], ...cells];
+  const widths = HEADERS.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  const render = (line: readonly string[]) =>
+    line
+      .map((cell, c) => (RIGHT_ALIGNED[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [render(table[0]!), rule, ...cells.map(render)].join('\n');
+}
+
+function formatNumber(value: number, decimals: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
