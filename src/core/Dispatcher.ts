@@ -39,7 +39,7 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
         if (typeof target !== 'function') throw new TypeError(`${describeTarget(target)} is not callable`);
         return Reflect.apply(target as (...a: unknown[]) => unknown, undefined, args);
       }
-      const holder = readPath(target, path.slice(0, -1), config);
+      const holder = readPath(target, path, config, path.length - 1);
       const name = path[path.length - 1]!;
       accessCheck(holder, name, 'call', config);
       const fn = (holder as Record<string, unknown>)[name];
@@ -51,7 +51,7 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
     case MessageKind.SET:
     case MessageKind.DEL: {
       if (path.length === 0) throw new AttributeError('no attribute name given');
-      const holder = readPath(target, path.slice(0, -1), config);
+      const holder = readPath(target, path, config, path.length - 1);
       const name = path[path.length - 1]!;
       accessCheck(holder, name, kind === MessageKind.SET ? 'set' : 'del', config);
       if (kind === MessageKind.SET) (holder as Record<string, unknown>)[name] = payload;

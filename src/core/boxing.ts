@@ -57,6 +57,8 @@ export function box(
   const obj = value as object;
   if (isMarkedByRef(obj)) return new Tagged(Tag.REMOTE, [ctx.exports.send(obj), false]);
   if (Array.isArray(obj)) {
+    // Encoding follows at once, so an array of primitives needs no copy (the common case: call arguments).
+    if (allPrimitive(obj)) return obj;
     const out = new Array(obj.length);
     for (let i = 0; i < obj.length; i++) out[i] = box(obj[i], ctx, self, deferred, depth + 1);
     return out;
@@ -84,6 +86,14 @@ export function box(
     return obj;
   }
   return new Tagged(Tag.REMOTE, [ctx.exports.send(obj), false]);
+}
+
+function allPrimitive(arr: unknown[]): boolean {
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) return false;
+  }
+  return arr.length === Object.keys(arr).length; // no holes
 }
 
 function boxFields(

@@ -29,6 +29,8 @@ export type Base =
 
 export interface Node {
   session: Session;
+  /** Proxies of attribute paths read off a resolved netref, reused (`root.add` is the same proxy every time). */
+  children?: Map<string, object>;
   base: Base;
   /** Lazy attribute path from the base; nothing is sent until the node is awaited or called. */
   path: readonly string[];
@@ -40,13 +42,27 @@ export interface Node {
   awaited?: Promise<unknown>;
 }
 
-const nodes = new WeakMap<object, Node>(); // keyed by proxy and by its target
-const proxies = new WeakMap<object, object>(); // target -> proxy
+// The node and proxy live on the proxy's target, which no one else ever sees (the traps never expose it). This is
+// much cheaper per netref than WeakMaps: a netref is made for every call.
+const NODE = Symbol('netref.node');
+const PROXY = Symbol('netref.proxy');
+interface Target {
+  (): void;
+  [NODE]: Node;
+  [PROXY]: object;
+}
+
+/** Children cached per resolved netref; past this many names, paths are made afresh. */
+const MAX_CHILDREN = 256;
 
 /** The node behind a netref proxy, or undefined for anything else. */
 export function nodeOf(value: unknown): Node | undefined {
-  return (typeof value === 'function' || (typeof value === 'object' && value !== null)) ? nodes.get(value as object) : undefined;
+  if (typeof value !== 'function') return undefined; // every netref is callable
+  const n = (value as unknown as Record<symbol, unknown>)[NODE] as Record<symbol, unknown> | undefined;
+  // Guards against a foreign Proxy that answers every key: only nodes made here carry the mark.
+  return typeof n === 'object' && n !== null && n[MARK] === true ? (n as unknown as Node) : undefined;
 }
+const MARK = Symbol('netref.mark');
 
 /** True for a netref or a RemotePromise. */
 export function isNetref(value: unknown): boolean {
@@ -69,6 +85,8 @@ export function label(node: Node): string {
 
 /** Settles a node's value, once: a GET for a path, the reply for an answer. */
 export function awaitNode(node: Node): Promise<unknown> {
+  // An answer already tracks its outcome (call.settled); only paths and local values need it recorded here.
+  if (node.base.kind === 'answer' && node.path.length === 0) return node.base.call.promise;
   if (!node.awaited) {
     const p = node.session.resolveNode(node);
     node.awaited = p;
@@ -80,13 +98,18 @@ export function awaitNode(node: Node): Promise<unknown> {
   return node.awaited;
 }
 
-const handler: ProxyHandler<any> = {
+function inspectNetref(this: Target): string {
+  return label(this[NODE]);
+}
+
+const handler: ProxyHandler<Target> = {
   get(target, name) {
-    const node = nodes.get(target)!;
+    const node = target[NODE];
     if (typeof name === 'symbol') {
+      if (name === NODE) return node;
       if (name === Symbol.toPrimitive || name === inspect.custom) return () => label(node);
       if (name === Symbol.toStringTag) return 'Netref';
-      if (name === Symbol.dispose) return () => node.session.releaseNetref(proxies.get(target)!);
+      if (name === Symbol.dispose) return () => node.session.releaseNetref(target[PROXY]);
       return undefined;
     }
     if (isAwaitable(node)) {
@@ -98,26 +121,36 @@ const handler: ProxyHandler<any> = {
       return undefined;
     }
     if (name === 'toString') return () => label(node);
-    return makeNetref({
+    const resolvedRef = node.path.length === 0 && node.base.kind === 'ref';
+    if (resolvedRef) {
+      const cached = node.children?.get(name);
+      if (cached) return cached;
+    }
+    const child = makeNetref({
       session: node.session,
       base: node.base,
       path: [...node.path, name],
       opts: node.opts,
-      anchor: node.anchor ?? (node.path.length === 0 && node.base.kind === 'ref' ? proxies.get(target)! : undefined),
+      anchor: node.anchor ?? (resolvedRef ? target[PROXY] : undefined),
     });
+    if (resolvedRef) {
+      node.children ??= new Map();
+      if (node.children.size < MAX_CHILDREN) node.children.set(name, child);
+    }
+    return child;
   },
   apply(target, _this, args) {
-    const node = nodes.get(target)!;
+    const node = target[NODE];
     return node.session.request('call', node, args);
   },
   set(target, name) {
-    const node = nodes.get(target)!;
+    const node = target[NODE];
     throw new TypeError(
       `cannot assign ${label(node)}.${String(name)} directly: a remote write must be awaited; use await setAttr(netref, ${JSON.stringify(String(name))}, value)`,
     );
   },
   deleteProperty(target, name) {
-    const node = nodes.get(target)!;
+    const node = target[NODE];
     throw new TypeError(
       `cannot delete ${label(node)}.${String(name)} directly: use await delAttr(netref, ${JSON.stringify(String(name))})`,
     );
@@ -132,12 +165,12 @@ const handler: ProxyHandler<any> = {
 
 /** Makes the proxy for a node. The target is an arrow function so the proxy is callable and has no `prototype`. */
 export function makeNetref(node: Node): any {
-  const target = () => {};
+  const target = (() => {}) as Target;
+  target[NODE] = node;
   // util.inspect looks at a proxy's target, not through its traps: give the target the label.
-  Object.defineProperty(target, inspect.custom, { value: () => label(node), configurable: true, writable: true });
+  (target as unknown as Record<symbol, unknown>)[inspect.custom] = inspectNetref;
   const proxy = new Proxy(target, handler);
-  nodes.set(proxy, node);
-  nodes.set(target, node);
-  proxies.set(target, proxy);
+  target[PROXY] = proxy;
+  (node as unknown as Record<symbol, boolean>)[MARK] = true;
   return proxy;
 }
