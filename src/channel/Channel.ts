@@ -21,6 +21,11 @@ export interface ChannelReceiver {
    * a frame over `maxFrameSize`, a truncated frame at end of stream.
    */
   closed(error?: Error): void;
+  /**
+   * Optional: the frames of one read have all been delivered. A receiver can send what it has ready now rather
+   * than later in the turn (replies of synchronous handlers leave with one write per read).
+   */
+  drained?(): void;
 }
 
 /**

@@ -190,6 +190,11 @@ export class StreamChannel implements Channel {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.#chunks.push(buf);
     this.#buffered += buf.length;
+    this.#parse();
+    if (!this.#closed) this.#receiver?.drained?.();
+  };
+
+  #parse(): void {
     for (;;) {
       if (this.#need < 0) {
         if (this.#buffered < 4) return;
@@ -213,7 +218,7 @@ export class StreamChannel implements Channel {
       else this.#held.push(frame);
       if (this.#closed) return;
     }
-  };
+  }
 
   #peekLength(): number {
     const first = this.#chunks[0]!;

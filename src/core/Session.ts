@@ -127,6 +127,11 @@ export class Session implements BoxContext {
     channel.start({
       frame: (f) => this.#onFrame(f),
       closed: (error) => this.#onChannelClosed(error),
+      // Only frames queued while handling this read are in the outbox now (user code runs later, in microtasks),
+      // so sending them at once cannot take a pipelining chance from the user.
+      drained: () => {
+        if (this.#outbox.length) this.#flush();
+      },
     });
   }
 
