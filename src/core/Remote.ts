@@ -22,8 +22,12 @@ export type Resolved<T> = T extends AnyFn
         : T
       : T;
 
-/** An argument may be a local value, a netref, or a RemotePromise of one (pipelined). */
-type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: A[I] | Remote<A[I]> | RemotePromise<A[I]> };
+/**
+ * An argument may be a local value, a netref, or a RemotePromise of one (pipelined). A callback parameter stays as
+ * declared, so an inline arrow function keeps its contextual types.
+ */
+type RemoteArg<P> = P extends AnyFn ? P : P extends object ? P | Remote<P> | RemotePromise<P> : P | RemotePromise<P>;
+type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: RemoteArg<A[I]> };
 
 type RemoteMethod<F> = F extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => RemotePromise<Awaited<R>> : never;
 
