@@ -61,7 +61,10 @@ describe('calls', () => {
   it('timed() sets a per-call timeout', async () => {
     const p = await pair({ service: Slow });
     const root = timed(p.b.root as Remote<Slow>, 50);
-    await assert.rejects(Promise.resolve(root.hang()), (e: Error) => e instanceof TimeoutError && /50 ms/.test(e.message));
+    await assert.rejects(
+      Promise.resolve(root.hang()),
+      (e: Error) => e instanceof TimeoutError && /50 ms/.test(e.message),
+    );
     assert.equal(typeof (await root.who()), 'string');
     await p.close();
   });

@@ -47,7 +47,10 @@ describe('connections', () => {
     p.a.publish('db', { query: (n: number) => n * 10, name: 'main' });
     assert.equal(await p.b.lookup('db').query(4), 40);
     assert.equal(await p.b.lookup('db').name, 'main');
-    await assert.rejects(Promise.resolve(p.b.lookup('nope')), { name: 'AttributeError', message: /nothing is published under the name 'nope'/ });
+    await assert.rejects(Promise.resolve(p.b.lookup('nope')), {
+      name: 'AttributeError',
+      message: /nothing is published under the name 'nope'/,
+    });
     await p.close();
   });
 

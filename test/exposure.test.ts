@@ -61,7 +61,11 @@ describe('exposure', () => {
     await refused(r.constructor.constructor('return process')(), 'constructor');
     await refused(r.__proto__, '__proto__');
     await refused(r.prototype, 'prototype');
-    await refused(r.__defineGetter__('x', () => 1), '__defineGetter__');
+    await refused(
+      r.__defineGetter__('x', () => 1),
+      '__defineGetter__',
+    );
+    // eslint-disable-next-line no-prototype-builtins -- the point: a netref must refuse it
     await refused(r.hasOwnProperty('x'), 'hasOwnProperty');
     await refused(r.valueOf(), 'valueOf');
     await refused(r.method.call(null), 'call');
@@ -77,13 +81,15 @@ describe('exposure', () => {
   });
 
   it('refuses on functions: name, length, call, apply are not reachable', async () => {
-    const p = await pair({ service: new (class extends Service {
-      fn() {
-        return function named(a: number) {
-          return a;
-        };
-      }
-    })() });
+    const p = await pair({
+      service: new (class extends Service {
+        fn() {
+          return function named(a: number) {
+            return a;
+          };
+        }
+      })(),
+    });
     const fn = await (p.b.root as any).fn();
     assert.equal(await fn(4), 4);
     await refused(fn.name, 'name');

@@ -267,7 +267,10 @@ describe('netrefs', () => {
 
   it('includeStack: false hides the remote stack', async () => {
     const p = await pair({ service: Api, protocolConfig: { includeStack: false } });
-    await assert.rejects(Promise.resolve((p.b.root as Remote<Api>).typeError()), (e: Error) => !/remote stack/.test(e.stack!));
+    await assert.rejects(
+      Promise.resolve((p.b.root as Remote<Api>).typeError()),
+      (e: Error) => !/remote stack/.test(e.stack!),
+    );
     await p.close();
   });
 

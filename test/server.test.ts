@@ -49,7 +49,10 @@ async function rawServer(greet?: (s: net.Socket) => void): Promise<{ port: numbe
   };
 }
 
-async function started(service: unknown = Calc, options: ConstructorParameters<typeof Server>[1] = {}): Promise<Server> {
+async function started(
+  service: unknown = Calc,
+  options: ConstructorParameters<typeof Server>[1] = {},
+): Promise<Server> {
   const server = new Server(service as typeof Calc, { port: 0, ...options });
   await server.start();
   return server;
@@ -106,13 +109,19 @@ describe('Server and connect', () => {
     const free = await started();
     const port = free.port!;
     await free.close();
-    await assert.rejects(connect('127.0.0.1', port), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED' && e.message.includes(`127.0.0.1:${port}`));
+    await assert.rejects(
+      connect('127.0.0.1', port),
+      (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED' && e.message.includes(`127.0.0.1:${port}`),
+    );
   });
 
   it('refuses connections past maxConnections with a reason the client sees', async () => {
     const server = await started(Calc, { maxConnections: 1 });
     const c1 = await connect('127.0.0.1', server.port!);
-    await assert.rejects(connect('127.0.0.1', server.port!), (e: Error) => e instanceof ConnectionClosedError && /maxConnections 1/.test(e.message));
+    await assert.rejects(
+      connect('127.0.0.1', server.port!),
+      (e: Error) => e instanceof ConnectionClosedError && /maxConnections 1/.test(e.message),
+    );
     assert.equal(await (c1.root as Remote<Calc>).add(1, 1), 2);
     await c1.close();
     await within(
@@ -147,7 +156,10 @@ describe('Server and connect', () => {
     const seen = new Promise<Connection>((r) => server.once('connection', r));
     const conn = await connect('127.0.0.1', server.port!);
     const serverSide = await within(seen, 2000, 'connection event');
-    assert.equal(serverSide.peer.port, (await new Promise<number>((r) => r(conn.peer.port!))) ? serverSide.peer.port : 0);
+    assert.equal(
+      serverSide.peer.port,
+      (await new Promise<number>((r) => r(conn.peer.port!))) ? serverSide.peer.port : 0,
+    );
     assert.equal(await conn.lookup('config').level, 3);
     await conn.close();
     await server.close();
@@ -171,10 +183,12 @@ describe('Server and connect', () => {
         };
         stream.on('data', onData);
       });
-    const clientAuth = (t: Buffer): Authenticator => async (stream) => {
-      stream.write(t);
-      return { stream };
-    };
+    const clientAuth =
+      (t: Buffer): Authenticator =>
+      async (stream) => {
+        stream.write(t);
+        return { stream };
+      };
     let served = 0;
     const server = await started(
       new (class extends Service {
@@ -191,11 +205,18 @@ describe('Server and connect', () => {
     assert.deepEqual((await seen).peer.credentials, { user: 'ann' });
     const refusals: unknown[] = [];
     server.on('error', (e) => refusals.push(e));
-    await assert.rejects(connect('127.0.0.1', server.port!, { auth: clientAuth(Buffer.from('nope\n')) }), ConnectionClosedError);
+    await assert.rejects(
+      connect('127.0.0.1', server.port!, { auth: clientAuth(Buffer.from('nope\n')) }),
+      ConnectionClosedError,
+    );
     assert.equal(served, 1);
     assert.ok(refusals[0] instanceof AuthenticationError);
     await assert.rejects(
-      connect('127.0.0.1', server.port!, { auth: async () => { throw new Error('client says no'); } }),
+      connect('127.0.0.1', server.port!, {
+        auth: async () => {
+          throw new Error('client says no');
+        },
+      }),
       (e: Error) => e instanceof AuthenticationError && /client says no/.test(e.message),
     );
     await good.close();
@@ -204,7 +225,10 @@ describe('Server and connect', () => {
 
   it('a silent peer fails the handshake after handshakeTimeout, leaving nothing open', async () => {
     const silent = await rawServer();
-    await assert.rejects(connect('127.0.0.1', silent.port, { protocolConfig: { handshakeTimeout: 100 } }), TimeoutError);
+    await assert.rejects(
+      connect('127.0.0.1', silent.port, { protocolConfig: { handshakeTimeout: 100 } }),
+      TimeoutError,
+    );
     await silent.close();
   });
 
@@ -240,10 +264,7 @@ describe('Server and connect', () => {
   it('connectStream and connectPipes work over any stream', async () => {
     const aToB = new PassThrough();
     const bToA = new PassThrough();
-    const [a, b] = await Promise.all([
-      connectPipes(bToA, aToB, { service: Calc }),
-      connectPipes(aToB, bToA),
-    ]);
+    const [a, b] = await Promise.all([connectPipes(bToA, aToB, { service: Calc }), connectPipes(aToB, bToA)]);
     assert.equal(await (b.root as Remote<Calc>).add(20, 22), 42);
     await b.close();
     await within(a.closed, 2000, 'other end closed');

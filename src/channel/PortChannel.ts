@@ -60,7 +60,9 @@ export class PortChannel implements Channel {
     // Transfer only a buffer the frame owns whole: a view into a shared pool must be copied first, or the
     // transfer would detach memory that others still use.
     const own =
-      frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength && !(frame.buffer instanceof SharedArrayBuffer)
+      frame.byteOffset === 0 &&
+      frame.byteLength === frame.buffer.byteLength &&
+      !(frame.buffer instanceof SharedArrayBuffer)
         ? frame
         : frame.slice();
     try {

@@ -12,21 +12,30 @@ import { parseTarget } from './parseTarget.js';
  * Rejects with a clear error (and leaves no socket behind) when the address is bad, nothing listens there, the
  * authenticator refuses, the handshake fails or times out, or `signal` aborts.
  */
-export function connect(uri: string | { host?: string; port: number } | { path: string }, options?: ConnectOptions): Promise<Connection>;
+export function connect(
+  uri: string | { host?: string; port: number } | { path: string },
+  options?: ConnectOptions,
+): Promise<Connection>;
 export function connect(host: string, port: number, options?: ConnectOptions): Promise<Connection>;
 export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Connection> {
   const portGiven = typeof b === 'number' || (typeof b === 'string' && /^\d+$/.test(b));
   const options = ((portGiven ? c : b) ?? {}) as ConnectOptions;
   const target = parseTarget(a, portGiven ? b : undefined);
   if ('service' in target) {
-    throw new DiscoveryError(`connecting to mdns://${target.service} needs discovery, which this build does not have yet`);
+    throw new DiscoveryError(
+      `connecting to mdns://${target.service} needs discovery, which this build does not have yet`,
+    );
   }
   const config = resolveProtocolConfig(options.protocolConfig);
   if (options.signal?.aborted) throw abortReason(options.signal);
   const socket = await openSocket(target, config.handshakeTimeout, options.signal, abortReason);
   const tcp = 'host' in target;
   const info = tcp
-    ? { transport: 'tcp', remoteAddress: socket.remoteAddress ?? target.host, remotePort: socket.remotePort ?? target.port }
+    ? {
+        transport: 'tcp',
+        remoteAddress: socket.remoteAddress ?? target.host,
+        remotePort: socket.remotePort ?? target.port,
+      }
     : { transport: 'unix', remoteAddress: target.path };
   let stream: import('node:stream').Duplex = socket;
   let credentials: unknown;

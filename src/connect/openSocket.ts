@@ -49,7 +49,10 @@ export function openSocket(
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const where = 'path' in target ? `unix://${target.path}` : `tcp://${target.host}:${target.port}`;
-    const socket = 'path' in target ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true });
+    const socket =
+      'path' in target
+        ? net.connect({ path: target.path })
+        : net.connect({ host: target.host, port: target.port, noDelay: true });
     const done = (error?: unknown) => {
       clearTimeout(timer);
       socket.off('connect', onConnect);
@@ -70,7 +73,10 @@ export function openSocket(
       done(e);
     };
     const onAbort = () => done(abortReason(signal!));
-    const timer = setTimeout(() => done(new TimeoutError(`connecting to ${where} took longer than ${timeout} ms`)), timeout);
+    const timer = setTimeout(
+      () => done(new TimeoutError(`connecting to ${where} took longer than ${timeout} ms`)),
+      timeout,
+    );
     socket.once('connect', onConnect);
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });

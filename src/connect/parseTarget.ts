@@ -15,7 +15,10 @@ function checkPort(port: unknown, what: string): number {
  */
 export function parseUri(uri: string): ConnectTarget {
   const m = /^([a-z]+):\/\/(.*)$/i.exec(uri);
-  if (!m) throw new TypeError(`not a netref URI: ${JSON.stringify(uri)} (expected tcp://HOST:PORT, unix://PATH or mdns://NAME)`);
+  if (!m)
+    throw new TypeError(
+      `not a netref URI: ${JSON.stringify(uri)} (expected tcp://HOST:PORT, unix://PATH or mdns://NAME)`,
+    );
   const scheme = m[1]!.toLowerCase();
   const rest = m[2]!;
   if (scheme === 'unix') {
@@ -43,7 +46,8 @@ export function parseTarget(a: unknown, b: unknown): ConnectTarget {
   if (a && typeof a === 'object') {
     const o = a as { host?: unknown; port?: unknown; path?: unknown };
     if (typeof o.path === 'string') return { path: o.path };
-    if (o.port !== undefined) return { host: typeof o.host === 'string' ? o.host : '127.0.0.1', port: checkPort(o.port, 'connect()') };
+    if (o.port !== undefined)
+      return { host: typeof o.host === 'string' ? o.host : '127.0.0.1', port: checkPort(o.port, 'connect()') };
   }
   throw new TypeError('connect() takes (host, port), a URI string, { host, port } or { path }');
 }

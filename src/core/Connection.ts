@@ -125,7 +125,13 @@ export class Connection extends EventEmitter {
     const session = this.#session;
     return session.request(
       'lookup',
-      { session, base: { kind: 'ref', id: 0, callable: false, released: false }, path: [name], opts: undefined, anchor: undefined },
+      {
+        session,
+        base: { kind: 'ref', id: 0, callable: false, released: false },
+        path: [name],
+        opts: undefined,
+        anchor: undefined,
+      },
       null,
     );
   }

@@ -117,7 +117,15 @@ export function run(session: Session, job: Job): void {
   const { kind, path, ctx } = job;
   session.startRequest();
   const perform_ = (t: unknown): unknown =>
-    callStorage.run(ctx, perform, session, kind, t, path, kind === MessageKind.SET ? (job.args as unknown[])[0] : job.args);
+    callStorage.run(
+      ctx,
+      perform,
+      session,
+      kind,
+      t,
+      path,
+      kind === MessageKind.SET ? (job.args as unknown[])[0] : job.args,
+    );
 
   let outcome: unknown;
   if (!job.onAnswer && job.waits.length === 0) {

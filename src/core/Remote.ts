@@ -1,7 +1,8 @@
 type AnyFn = (...args: any[]) => any;
 
 /** Types that cross by value even though they are objects (DESIGN §4). */
-type ByValueBuiltin = Date | RegExp | Map<any, any> | Set<any> | ArrayBuffer | ArrayBufferView | Error | readonly unknown[];
+type ByValueBuiltin =
+  Date | RegExp | Map<any, any> | Set<any> | ArrayBuffer | ArrayBufferView | Error | readonly unknown[];
 
 /** Names a netref never reaches: private names, the constructor, Service lifecycle hooks. */
 type Hidden = `_${string}` | 'constructor' | 'onConnect' | 'onDisconnect';
@@ -29,7 +30,9 @@ export type Resolved<T> = T extends AnyFn
 type RemoteArg<P> = P extends AnyFn ? P : P extends object ? P | Remote<P> | RemotePromise<P> : P | RemotePromise<P>;
 type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: RemoteArg<A[I]> };
 
-type RemoteMethod<F> = F extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => RemotePromise<Awaited<R>> : never;
+type RemoteMethod<F> = F extends (...args: infer A) => infer R
+  ? (...args: RemoteArgs<A>) => RemotePromise<Awaited<R>>
+  : never;
 
 type Members<T> = {
   readonly [K in keyof T as K extends string ? (K extends Hidden ? never : K) : never]: T[K] extends AnyFn

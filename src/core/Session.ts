@@ -118,10 +118,15 @@ export class Session implements BoxContext {
     this.#root = makeNetref({ session: this, base: this.#rootBase, path: [], opts: undefined, anchor: undefined });
 
     const handshake = setTimeout(() => {
-      this.fail(new TimeoutError(`the peer did not complete the netref handshake within ${this.config.handshakeTimeout} ms`));
+      this.fail(
+        new TimeoutError(`the peer did not complete the netref handshake within ${this.config.handshakeTimeout} ms`),
+      );
     }, this.config.handshakeTimeout);
     this.#timers.push(handshake);
-    this.ready.then(() => clearTimeout(handshake), () => clearTimeout(handshake));
+    this.ready.then(
+      () => clearTimeout(handshake),
+      () => clearTimeout(handshake),
+    );
 
     this.enqueue(encode(makeHello()));
     channel.start({
@@ -200,7 +205,10 @@ export class Session implements BoxContext {
       target = base.call.seq;
     } else {
       const waitFor = base.kind === 'answer' ? base.call.promise : base.promise;
-      return this.#later(node, waitFor.then(() => this.#replay(op, node, payload)));
+      return this.#later(
+        node,
+        waitFor.then(() => this.#replay(op, node, payload)),
+      );
     }
     let boxed: unknown = null;
     const deferred: Promise<unknown>[] = [];
@@ -211,13 +219,18 @@ export class Session implements BoxContext {
       else if (op === 'set') boxed = box(payload, this, this, deferred, 0);
       if (deferred.length) {
         --this.#nextSeq;
-        return this.#later(node, Promise.all(deferred).then(() => this.request(op, node, payload)));
+        return this.#later(
+          node,
+          Promise.all(deferred).then(() => this.request(op, node, payload)),
+        );
       }
       const oneway = node.opts?.oneway === true && op === 'call';
       if (oneway) flags |= Flags.ONEWAY;
       frame = encode([KIND[op], flags, seq, target, node.path, boxed]);
       if (frame.byteLength > this.config.maxFrameSize) {
-        throw new RangeError(`the request is ${frame.byteLength} bytes, over maxFrameSize (${this.config.maxFrameSize})`);
+        throw new RangeError(
+          `the request is ${frame.byteLength} bytes, over maxFrameSize (${this.config.maxFrameSize})`,
+        );
       }
       if (oneway) {
         this.enqueue(frame);
@@ -309,13 +322,25 @@ export class Session implements BoxContext {
   /** A netref for a value known only later (a request that had to wait). */
   #later(node: Node, promise: Promise<unknown>): any {
     promise.catch(() => {});
-    return makeNetref({ session: this, base: { kind: 'local', promise }, path: [], opts: node.opts, anchor: undefined });
+    return makeNetref({
+      session: this,
+      base: { kind: 'local', promise },
+      path: [],
+      opts: node.opts,
+      anchor: undefined,
+    });
   }
 
   #failed(error: unknown): any {
     const promise = Promise.reject(error);
     promise.catch(() => {});
-    return makeNetref({ session: this, base: { kind: 'local', promise }, path: [], opts: undefined, anchor: undefined });
+    return makeNetref({
+      session: this,
+      base: { kind: 'local', promise },
+      path: [],
+      opts: undefined,
+      anchor: undefined,
+    });
   }
 
   /**
@@ -410,7 +435,13 @@ export class Session implements BoxContext {
   importRef(id: number, callable: boolean): object {
     if (id === 0) return this.#root as object;
     return this.imports.receive(id, () =>
-      makeNetref({ session: this, base: { kind: 'ref', id, callable, released: false }, path: [], opts: undefined, anchor: undefined }),
+      makeNetref({
+        session: this,
+        base: { kind: 'ref', id, callable, released: false },
+        path: [],
+        opts: undefined,
+        anchor: undefined,
+      }),
     );
   }
 
@@ -618,14 +649,17 @@ export class Session implements BoxContext {
     const hb = this.options.heartbeat;
     if (!hb) return;
     this.#lastHeard = Date.now();
-    const t = setInterval(() => {
-      const quiet = Date.now() - this.#lastHeard;
-      if (quiet >= hb.timeout) {
-        this.fail(new TimeoutError(`heartbeat: the peer sent nothing for ${quiet} ms (timeout ${hb.timeout} ms)`));
-      } else if (quiet >= hb.interval) {
-        this.ping().catch(() => {});
-      }
-    }, Math.max(10, Math.min(hb.interval, hb.timeout / 2)));
+    const t = setInterval(
+      () => {
+        const quiet = Date.now() - this.#lastHeard;
+        if (quiet >= hb.timeout) {
+          this.fail(new TimeoutError(`heartbeat: the peer sent nothing for ${quiet} ms (timeout ${hb.timeout} ms)`));
+        } else if (quiet >= hb.interval) {
+          this.ping().catch(() => {});
+        }
+      },
+      Math.max(10, Math.min(hb.interval, hb.timeout / 2)),
+    );
     t.unref();
     this.#timers.push(t);
   }
@@ -657,7 +691,8 @@ export class Session implements BoxContext {
     if (this.#state === 'closed') return;
     let reason: Error;
     if (!error) reason = new ConnectionClosedError('the peer closed the connection');
-    else if ((error as { code?: string }).code === 'ERR_NETREF_FRAME_TOO_LARGE') reason = new ProtocolError(error.message);
+    else if ((error as { code?: string }).code === 'ERR_NETREF_FRAME_TOO_LARGE')
+      reason = new ProtocolError(error.message);
     else reason = new ConnectionClosedError(`the connection was lost: ${error.message}`, { cause: error });
     this.#closeWith(reason, false);
   }
@@ -689,4 +724,3 @@ export class Session implements BoxContext {
     this.#onClose(reason);
   }
 }
-

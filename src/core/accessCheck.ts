@@ -103,7 +103,12 @@ export function accessCheck(target: unknown, name: unknown, op: AccessOp, config
 
 /** Reads `path` from `target`, checking each name; returns the last value. */
 /** Reads the first `end` names of `path` (all by default) from `target`, checking each; returns the last value. */
-export function readPath(target: unknown, path: readonly unknown[], config: ProtocolConfig, end = path.length): unknown {
+export function readPath(
+  target: unknown,
+  path: readonly unknown[],
+  config: ProtocolConfig,
+  end = path.length,
+): unknown {
   let value = target;
   for (let i = 0; i < end; i++) {
     const name = path[i];

@@ -106,7 +106,8 @@ function boxFields(
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj)) {
     const v = box(obj[key], ctx, self, deferred, depth + 1);
-    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
     else out[key] = v;
   }
   return out;
@@ -121,7 +122,8 @@ function boxNode(
   depth: number,
   inCollection: boolean,
 ): unknown {
-  const settled = node.resolved ?? (node.base.kind === 'answer' && node.path.length === 0 ? node.base.call.settled : undefined);
+  const settled =
+    node.resolved ?? (node.base.kind === 'answer' && node.path.length === 0 ? node.base.call.settled : undefined);
   if (settled) {
     if (!settled.ok) throw settled.error;
     return box(settled.value, ctx, self, deferred, depth, inCollection);
@@ -156,7 +158,8 @@ export function unbox(value: unknown, ctx: BoxContext, waits: Promise<unknown>[]
   if (value === null || typeof value !== 'object') return value;
   if (depth > ctx.maxDepth) throw new ProtocolError(`a decoded value nests deeper than maxDepth (${ctx.maxDepth})`);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = unboxSlot(value as unknown as Record<number, unknown>, i, value[i], ctx, waits, depth + 1);
+    for (let i = 0; i < value.length; i++)
+      value[i] = unboxSlot(value as unknown as Record<number, unknown>, i, value[i], ctx, waits, depth + 1);
     return value;
   }
   const proto = Object.getPrototypeOf(value);
@@ -226,7 +229,8 @@ function unboxTagged(t: Tagged, ctx: BoxContext, depth: number): unknown {
     case Tag.MAP: {
       if (!Array.isArray(v) || v.length % 2 !== 0) throw new ProtocolError('malformed Map');
       const map = new Map();
-      for (let i = 0; i < v.length; i += 2) map.set(unbox(v[i], ctx, null, depth + 1), unbox(v[i + 1], ctx, null, depth + 1));
+      for (let i = 0; i < v.length; i += 2)
+        map.set(unbox(v[i], ctx, null, depth + 1), unbox(v[i + 1], ctx, null, depth + 1));
       return map;
     }
     case Tag.ERROR: {

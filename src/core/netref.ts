@@ -77,7 +77,8 @@ export function isAwaitable(node: Node): boolean {
 /** How a netref prints: `[netref #3.a.b]`, `[RemotePromise #7]`. */
 export function label(node: Node): string {
   const b = node.base;
-  const head = b.kind === 'ref' ? `netref #${b.id}` : b.kind === 'answer' ? `RemotePromise #${b.call.seq}` : 'RemotePromise';
+  const head =
+    b.kind === 'ref' ? `netref #${b.id}` : b.kind === 'answer' ? `RemotePromise #${b.call.seq}` : 'RemotePromise';
   const tail = node.path.length ? '.' + node.path.join('.') : '';
   const dead = b.kind === 'ref' && b.released ? ' (released)' : '';
   return `[${head}${tail}${dead}]`;

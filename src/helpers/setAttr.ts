@@ -7,12 +7,20 @@ import { requireNode } from './callOptions.js';
 export async function setAttr(netref: unknown, name: string, value: unknown): Promise<void> {
   const node = requireNode(netref, 'setAttr');
   if (typeof name !== 'string') throw new TypeError('setAttr() takes an attribute name');
-  await node.session.request('set', { session: node.session, base: node.base, path: [...node.path, name], opts: node.opts, anchor: node.anchor }, value);
+  await node.session.request(
+    'set',
+    { session: node.session, base: node.base, path: [...node.path, name], opts: node.opts, anchor: node.anchor },
+    value,
+  );
 }
 
 /** Deletes `name` on the remote object. Rejects with AttributeError when the peer refuses (`allowDelAttr`). */
 export async function delAttr(netref: unknown, name: string): Promise<void> {
   const node = requireNode(netref, 'delAttr');
   if (typeof name !== 'string') throw new TypeError('delAttr() takes an attribute name');
-  await node.session.request('del', { session: node.session, base: node.base, path: [...node.path, name], opts: node.opts, anchor: node.anchor }, null);
+  await node.session.request(
+    'del',
+    { session: node.session, base: node.base, path: [...node.path, name], opts: node.opts, anchor: node.anchor },
+    null,
+  );
 }

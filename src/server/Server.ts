@@ -3,7 +3,14 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { StreamChannel } from '../channel/index.js';
 import { runAuthenticator, DEFAULT_TCP_HEARTBEAT } from '../connect/index.js';
-import { Connection, NetrefError, resolveProtocolConfig, sessionOf, type ProtocolConfig, type ServiceLike } from '../core/index.js';
+import {
+  Connection,
+  NetrefError,
+  resolveProtocolConfig,
+  sessionOf,
+  type ProtocolConfig,
+  type ServiceLike,
+} from '../core/index.js';
 import { encode, MessageKind } from '../protocol/index.js';
 import { isLoopback } from './isLoopback.js';
 import { DEFAULT_PORT, type ServerOptions } from './ServerOptions.js';
