@@ -140,3 +140,23 @@ describe('exposure', () => {
     await p.close();
   });
 });
+
+describe('exposure of names a class defines itself', () => {
+  it('a method called name or length is reachable; a function own name/length is not', async () => {
+    const p = await pair({
+      service: new (class extends Service {
+        name() {
+          return 'svc';
+        }
+        length() {
+          return 3;
+        }
+      })(),
+    });
+    const r = p.b.root as any;
+    assert.equal(await r.name(), 'svc');
+    assert.equal(await r.length(), 3);
+    await refused(r.name.name, 'name');
+    await p.close();
+  });
+});

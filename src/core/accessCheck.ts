@@ -22,10 +22,13 @@ const NEVER = new Set([
 
 // Refused by name, not by where the property is found: an object that overrides `toString` or `call` still gets
 // them refused, so a peer can never reach the generic built-ins through a look-alike.
-const BUILTIN_NAMES = new Set([
-  ...Object.getOwnPropertyNames(Object.prototype),
-  ...Object.getOwnPropertyNames(Function.prototype),
-]);
+// `name` and `length` are left out: harmless data that a class may well use for its own methods (a function's own
+// `name`/`length` are non-enumerable and refused by the own-property rule below).
+const BUILTIN_NAMES = new Set(
+  [...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Function.prototype)].filter(
+    (n) => n !== 'name' && n !== 'length',
+  ),
+);
 const SERVICE_NAMES = new Set(Object.getOwnPropertyNames(Service.prototype).filter((n) => n !== 'constructor'));
 
 /** How an object is named in error messages: `a CalculatorService`, `function add`, `an object`. */

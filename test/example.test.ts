@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TIMEOUT_MS = 60_000;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs `npm run example NAME` from the repository root. On Unix the command leads its own process group, so a
+ * timeout ends it and everything it started (the example's own child processes included) by that PID.
+ */
+function runExample(name: string): Promise<Run> {
+  const windows = process.platform === 'win32';
+  const child = spawn(windows ? 'npm.cmd' : 'npm', ['run', 'example', name], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: !windows,
+    shell: windows,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(windows ? child.pid! : -child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, TIMEOUT_MS);
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** True while a process with this PID exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+describe('examples', () => {
+  it(
+    'both-ways: two processes call each other both ways, with callbacks and nested calls',
+    { timeout: TIMEOUT_MS + 10_000 },
+    async () => {
+      const run = await runExample('both-ways');
+      const report = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+      assert.equal(run.timedOut, false, `the example did not finish within ${TIMEOUT_MS} ms${report}`);
+      assert.equal(run.code, 0, `exit code ${run.code} (signal ${run.signal})${report}`);
+
+      const lines = run.stdout.split(/\r?\n/);
+      const has = (re: RegExp) =>
+        assert.ok(
+          lines.some((l) => re.test(l)),
+          `no line matches ${re}${report}`,
+        );
+      const started = /^\[main\] started peer\.ts as pid (\d+); it listens on tcp:\/\/127\.0\.0\.1:\d+$/;
+      const peerPid = Number(lines.map((l) => started.exec(l)?.[1]).find((p) => p !== undefined));
+      assert.ok(peerPid > 0, `no line says which pid the peer has${report}`);
+
+      has(new RegExp(`^\\[main\\] main\\.hello\\(\\) was called by peer \\(pid ${peerPid}\\)$`));
+      has(new RegExp(`^\\[main\\] peer\\.greet\\('main'\\) -> "hello main, this is peer \\(pid ${peerPid}\\)"$`));
+      has(/^\[peer\] whoAmI: asking main\.identify\(\) before answering$/);
+      has(/^\[main\] peer\.whoAmI\(\) -> "you are main \(pid \d+\)"$/);
+      for (const n of [3, 2, 1]) has(new RegExp(`^\\[main\\] onTick\\(${n}\\) runs in main`));
+      has(/^\[peer\] countdown: onTick\(1\) answered "ignition"$/);
+      has(/^\[main\] peer\.countdown\(3, onTick\) -> "liftoff"$/);
+      has(/^\[main\] +bounce\(0\): bottom reached$/);
+      has(
+        /^\[main\] call chain: main -> peer\.bounce\(3\) -> main\.bounce\(2\) -> peer\.bounce\(1\) -> main\.bounce\(0\)$/,
+      );
+      has(new RegExp(`^\\[main\\] peer \\(pid ${peerPid}\\) exited with code 0$`));
+      assert.equal(lines.filter((l) => l !== '').at(-1), 'done', `the last line is not 'done'${report}`);
+
+      // The nested chain is printed in the order the calls happened, each level by the process that ran it.
+      const chain = lines.filter((l) => /bounce\(\d\): (calling|bottom)/.test(l));
+      assert.deepEqual(
+        chain.map((l) => l.replace(/\s+/g, ' ')),
+        [
+          '[peer] bounce(3): calling main.bounce(2)',
+          '[main] bounce(2): calling peer.bounce(1)',
+          '[peer] bounce(1): calling main.bounce(0)',
+          '[main] bounce(0): bottom reached',
+        ],
+        report,
+      );
+      assert.equal(alive(peerPid), false, `the peer (pid ${peerPid}) is still running`);
+    },
+  );
+});
