@@ -93,7 +93,7 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** The peer's service, as a netref. Usable at once; calls made before the handshake ends wait for it. */
+  /** The peer's service, as a netref. Usable at once: calls made now go out right behind the handshake frame. */
   get root(): any {
     return this.#session.root;
   }
