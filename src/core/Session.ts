@@ -462,6 +462,12 @@ export class Session implements BoxContext {
 
   /** Registers the kept answer of the peer's request `seq` now; the returned function settles it. */
   keepAnswerOf(seq: number): (ok: boolean, value: unknown) => void {
+    // A well-behaved peer FINISHes an answer once it has the reply, so kept answers stay near the calls in flight;
+    // one that never does would grow this table without bound.
+    const cap = this.config.maxPendingRequests * 4;
+    if (this.#answers.size >= cap) {
+      throw new ProtocolError(`the peer asked to keep more than ${cap} answers without finishing them`);
+    }
     let settle!: (ok: boolean, value: unknown) => void;
     const p = new Promise((resolve, reject) => {
       settle = (ok, value) => (ok ? resolve(value) : reject(value));

@@ -29,6 +29,7 @@ const BUILTIN_NAMES = new Set(
     (n) => n !== 'name' && n !== 'length',
   ),
 );
+// Lifecycle hooks netref itself calls on whatever object serves as a root, Service subclass or not: refused by name.
 const SERVICE_NAMES = new Set(Object.getOwnPropertyNames(Service.prototype).filter((n) => n !== 'constructor'));
 
 /** How an object is named in error messages: `a CalculatorService`, `function add`, `an object`. */
@@ -73,7 +74,7 @@ export function accessCheck(target: unknown, name: unknown, op: AccessOp, config
   if (name.startsWith('_')) {
     throw new AttributeError(`'${name}' is not reachable on a netref (names starting with '_' are private)`);
   }
-  if (target instanceof Service && SERVICE_NAMES.has(name)) {
+  if (SERVICE_NAMES.has(name)) {
     throw new AttributeError(`'${name}' is not reachable on a netref (Service lifecycle hooks are never exposed)`);
   }
   const own = Object.getOwnPropertyDescriptor(target, name);

@@ -155,7 +155,12 @@ function boxNode(
  * connection closes). PROMISE tags become values once `waits` settle; where `waits` is null they are refused.
  */
 export function unbox(value: unknown, ctx: BoxContext, waits: Promise<unknown>[] | null, depth: number): unknown {
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') {
+    // Decoded data never holds a function; msgpackr's own Error extension can be steered into returning its table
+    // of Error constructors (name 'valueOf'), so this is a real check, not a formality.
+    if (typeof value === 'function') throw new ProtocolError('a decoded value holds a function');
+    return value;
+  }
   if (depth > ctx.maxDepth) throw new ProtocolError(`a decoded value nests deeper than maxDepth (${ctx.maxDepth})`);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++)
