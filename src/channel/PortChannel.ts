@@ -57,14 +57,15 @@ export class PortChannel implements Channel {
 
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    // Transfer only a buffer the frame owns whole: a view into a shared pool must be copied first, or the
-    // transfer would detach memory that others still use.
-    const own =
+    // Transfer only a buffer the frame owns whole. A view into larger memory (a Node Buffer from a pool, the
+    // encoder's output buffer) is copied first, or the transfer would detach memory that others still use. (Not
+    // `frame.slice()`: on a Buffer that is a view, not a copy.)
+    const owns =
+      !Buffer.isBuffer(frame) &&
       frame.byteOffset === 0 &&
       frame.byteLength === frame.buffer.byteLength &&
-      !(frame.buffer instanceof SharedArrayBuffer)
-        ? frame
-        : frame.slice();
+      !(frame.buffer instanceof SharedArrayBuffer);
+    const own = owns ? frame : new Uint8Array(frame);
     try {
       this.#port.postMessage(own, [own.buffer]);
     } catch (error) {

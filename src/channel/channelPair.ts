@@ -26,8 +26,8 @@ class MemoryChannel implements Channel {
 
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    // Copy, as a socket would: the sender may reuse its bytes.
-    this.other.#deliver(frame.slice());
+    // Copy, as a socket would: the sender may reuse its bytes. (`new Uint8Array(x)` copies; Buffer#slice would not.)
+    this.other.#deliver(new Uint8Array(frame));
     return true;
   }
 
