@@ -69,5 +69,8 @@ export function encode(value: unknown): Uint8Array {
  * pathologically nested frame throws a RangeError from the decoder's recursion, after msgpackr has reset its state.
  */
 export function decode(frame: Uint8Array): unknown {
-  return packr.unpack(frame);
+  // msgpack `bin` decodes to the frame's own type: read from a Buffer view so that a Buffer arrives as a Buffer on
+  // every transport (a Uint8Array travels as its own extension and arrives as a Uint8Array).
+  const source = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  return packr.unpack(source);
 }
