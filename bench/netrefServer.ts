@@ -1,5 +1,5 @@
 // The netref side's server, in its own process like a real peer. Run as a child process.
-import { Server, Service } from '../src/index.js';
+import { Server, Service } from '../dist/index.js';
 import { announceReady } from './serverLifetime.js';
 
 class BenchService extends Service {

@@ -1,6 +1,6 @@
 // `npm run bench`: netref against a raw length-prefixed TCP ping-pong, each server in its own process.
 import os from 'node:os';
-import { connect, type Connection } from '../src/index.js';
+import { connect, type Connection } from '../dist/index.js';
 import { IN_FLIGHT, RAW_PAYLOAD_BYTES, readConfig, type BenchConfig } from './config.js';
 import { makeFrame } from './frames.js';
 import { RawClient } from './rawClient.js';
@@ -20,6 +20,7 @@ interface Subject {
 async function main(): Promise<void> {
   const config = readConfig();
   const cpus = os.cpus();
+  console.log('netref measured as users run it: the built package in dist/ (npm ci builds it; npm run build rebuilds)');
   console.log(`node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.platform()}`);
   console.log(
     `per round and implementation: ${config.warmupCalls} warm-up + ${config.sequentialCalls} sequential calls, ` +

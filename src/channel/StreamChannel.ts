@@ -102,9 +102,7 @@ export class StreamChannel implements Channel {
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
     if (frame.byteLength > 0xffffffff) return false; // cannot be framed; the Session checks maxFrameSize first
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(frame.byteLength, 0);
-    this.#out.push(header, frame);
+    this.#out.push(frame);
     this.#outBytes += 4 + frame.byteLength;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -156,11 +154,24 @@ export class StreamChannel implements Channel {
     this.#out = [];
     let ok: boolean;
     if (this.#outBytes <= COALESCE_LIMIT) {
-      ok = this.#writable.write(Buffer.concat(out, this.#outBytes));
+      // One buffer, headers written in place: one allocation and one write for the whole tick.
+      const buf = Buffer.allocUnsafe(this.#outBytes);
+      let at = 0;
+      for (const frame of out) {
+        buf.writeUInt32BE(frame.byteLength, at);
+        buf.set(frame, at + 4);
+        at += 4 + frame.byteLength;
+      }
+      ok = this.#writable.write(buf);
     } else {
       this.#writable.cork();
       ok = true;
-      for (const piece of out) ok = this.#writable.write(piece) && ok;
+      for (const frame of out) {
+        const header = Buffer.allocUnsafe(4);
+        header.writeUInt32BE(frame.byteLength, 0);
+        ok = this.#writable.write(header) && ok;
+        ok = this.#writable.write(frame) && ok;
+      }
       process.nextTick(() => this.#writable.uncork());
     }
     this.#outBytes = 0;

@@ -95,14 +95,33 @@ export function accessCheck(target: unknown, name: unknown, op: AccessOp, config
     );
   }
   if (op === 'set' || op === 'del') return;
-  for (let p = Object.getPrototypeOf(target); p; p = Object.getPrototypeOf(p)) {
-    if (p === Object.prototype || p === Function.prototype || p === Service.prototype) break;
+  if (!inheritsMethod(Object.getPrototypeOf(target), name)) {
+    throw new AttributeError(`${describeTarget(target)} has no attribute '${name}'`);
+  }
+}
+
+// Verdicts of the prototype walk, per prototype and name: the walk runs on every call, and classes rarely change.
+// Only a positive verdict is cached, so a method added later is found; one deleted later is still refused by the
+// call itself (it is no longer a function).
+const methodCache = new WeakMap<object, Set<string>>();
+
+/** True if a method or getter named `name` is on `proto`'s chain below the never-exposed prototypes. */
+function inheritsMethod(proto: object | null, name: string): boolean {
+  if (!proto) return false;
+  const known = methodCache.get(proto);
+  if (known?.has(name)) return true;
+  for (let p: object | null = proto; p; p = Object.getPrototypeOf(p)) {
+    if (p === Object.prototype || p === Function.prototype || p === Service.prototype) return false;
     const d = Object.getOwnPropertyDescriptor(p, name);
     if (!d) continue;
-    if (typeof d.value === 'function' || d.get) return;
-    break;
+    if (typeof d.value === 'function' || d.get) {
+      if (known) known.add(name);
+      else methodCache.set(proto, new Set([name]));
+      return true;
+    }
+    return false;
   }
-  throw new AttributeError(`${describeTarget(target)} has no attribute '${name}'`);
+  return false;
 }
 
 /** Reads `path` from `target`, checking each name; returns the last value. */
