@@ -52,6 +52,11 @@ export interface Channel {
    * the channel is closed (the frame is dropped) — see the failure contract above.
    */
   send(frame: Uint8Array): boolean;
+  /**
+   * Optional: writes the frames queued so far now instead of at the end of the tick. For a caller that batches its
+   * own frames and knows the batch is complete.
+   */
+  flush?(): void;
   /** Stops delivering frames until `resume()` (backpressure towards a peer that floods us). */
   pause(): void;
   resume(): void;

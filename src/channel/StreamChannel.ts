@@ -143,6 +143,10 @@ export class StreamChannel implements Channel {
     this.#notify();
   }
 
+  flush(): void {
+    this.#flush();
+  }
+
   #flush = (): void => {
     this.#flushScheduled = false;
     const out = this.#out;

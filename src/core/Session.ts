@@ -80,7 +80,7 @@ export class Session implements BoxContext {
   #pending = new Map<number, PendingCall>();
   #outbox: Uint8Array[] = [];
   #unflushed: PendingCall[] = [];
-  #flushScheduled = false;
+  #flushScheduled: NodeJS.Immediate | undefined;
   #finished: number[] = [];
   #answers = new Map<number, Promise<unknown>>();
   #inflight = new Map<number, CallContext>();
@@ -154,16 +154,16 @@ export class Session implements BoxContext {
   enqueue(frame: Uint8Array): void {
     if (this.#state === 'closed') return;
     this.#outbox.push(frame);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
-      // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
-      setImmediate(this.#flush);
-    }
+    // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
+    // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
+    this.#flushScheduled ??= setImmediate(this.#flush);
   }
 
   #flush = (): void => {
-    this.#flushScheduled = false;
+    if (this.#flushScheduled) {
+      clearImmediate(this.#flushScheduled);
+      this.#flushScheduled = undefined;
+    }
     if (this.#finished.length) {
       this.#outbox.push(encode([MessageKind.FINISH, this.#finished]));
       this.#finished = [];
@@ -173,6 +173,8 @@ export class Session implements BoxContext {
     for (const call of this.#unflushed) call.frame = undefined;
     this.#unflushed = [];
     for (const frame of out) this.channel.send(frame);
+    // The batch is complete: no need for the channel to wait for the end of the tick.
+    if (out.length) this.channel.flush?.();
   };
 
   /**
@@ -310,10 +312,7 @@ export class Session implements BoxContext {
     call.cleanup?.();
     if (call.keep) {
       this.#finished.push(call.seq);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
-      }
+      this.#flushScheduled ??= setImmediate(this.#flush);
     }
     if (outcome.ok) call.resolve(outcome.value);
     else call.reject(outcome.error);
