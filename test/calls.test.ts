@@ -74,7 +74,7 @@ describe('calls', () => {
     const p = await pair({ service: svc });
     const ac = new AbortController();
     const call = Promise.resolve(withSignal(p.b.root as Remote<Slow>, ac.signal).hang());
-    await new Promise((r) => setTimeout(r, 10));
+    await p.b.ping(); // replies keep order: once the ping is back, the call is running on the callee
     ac.abort(new Error('user gave up'));
     await assert.rejects(call, /user gave up/);
     await within(

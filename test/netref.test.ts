@@ -112,7 +112,7 @@ describe('netrefs', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(await user.profile.name, 'user2');
     const t = root.thing('late');
-    await new Promise((r) => setTimeout(r, 1));
+    await t; // settled before it is used: the call below is sent after the result, not pipelined
     assert.equal(await t.hello(), 'hello from late');
     await p.close();
   });
