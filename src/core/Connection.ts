@@ -122,18 +122,7 @@ export class Connection extends EventEmitter {
    */
   lookup(name: string): any {
     if (typeof name !== 'string') throw new TypeError('lookup() takes a name');
-    const session = this.#session;
-    return session.request(
-      'lookup',
-      {
-        session,
-        base: { kind: 'ref', id: 0, callable: false, released: false },
-        path: [name],
-        opts: undefined,
-        anchor: undefined,
-      },
-      null,
-    );
+    return this.#session.lookup(name);
   }
 
   /** One round trip; resolves with its duration in ms. Rejects with ConnectionClosedError or TimeoutError. */

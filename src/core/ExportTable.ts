@@ -55,10 +55,6 @@ export class ExportTable {
     }
   }
 
-  get size(): number {
-    return this.#byId.size;
-  }
-
   clear(): void {
     this.#byId.clear();
     this.#ids.clear();

@@ -51,10 +51,6 @@ export class ImportTable {
     return true;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** Forgets everything without reporting: the connection is gone. */
   clear(): void {
     for (const entry of this.#entries.values()) {

@@ -69,8 +69,6 @@ export class Session implements BoxContext {
   readonly ready: Promise<void>;
   readonly closedPromise: Promise<Error | undefined>;
   closeReason: Error | undefined;
-  peerFeatures: string[] = [];
-  peerVersion = '';
 
   #state: 'handshake' | 'open' | 'closed' = 'handshake';
   #resolveReady!: () => void;
@@ -215,17 +213,17 @@ export class Session implements BoxContext {
     let boxed: unknown = null;
     const deferred: Promise<unknown>[] = [];
     let frame: Uint8Array;
-    const seq = ++this.#nextSeq;
+    let seq = 0;
     try {
       if (op === 'call') boxed = box(payload, this, this, deferred, -1);
       else if (op === 'set') boxed = box(payload, this, this, deferred, 0);
       if (deferred.length) {
-        --this.#nextSeq;
         return this.#later(
           node,
           Promise.all(deferred).then(() => this.request(op, node, payload)),
         );
       }
+      seq = ++this.#nextSeq;
       const oneway = node.opts?.oneway === true && op === 'call';
       if (oneway) flags |= Flags.ONEWAY;
       frame = encode([KIND[op], flags, seq, target, node.path, boxed]);
@@ -398,16 +396,21 @@ export class Session implements BoxContext {
     if (this.imports.release(node.base.id, proxy)) node.base.released = true;
   }
 
-  ping(): Promise<number> {
-    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+  /** Sends a PING; its PendingCall settles with the peer's clock when the PONG arrives. */
+  #sendPing(): PendingCall {
     const seq = ++this.#nextSeq;
     const call = new PendingCall(seq);
     this.#pings.set(seq, call);
-    const started = performance.now();
-    this.enqueue(encode([MessageKind.PING, seq]));
     call.deadline = Date.now() + this.config.syncRequestTimeout;
     this.#armSweep();
-    return call.promise.then(() => performance.now() - started);
+    this.enqueue(encode([MessageKind.PING, seq]));
+    return call;
+  }
+
+  ping(): Promise<number> {
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    const started = performance.now();
+    return this.#sendPing().promise.then(() => performance.now() - started);
   }
 
   /** Estimates the peer's clock minus ours, in ms, from the best of a few round trips. */
@@ -415,18 +418,21 @@ export class Session implements BoxContext {
     let best = { rtt: Infinity, offset: 0 };
     for (let i = 0; i < samples; i++) {
       if (this.#state === 'closed') throw this.#closedError();
-      const seq = ++this.#nextSeq;
-      const call = new PendingCall(seq);
-      this.#pings.set(seq, call);
-      call.deadline = Date.now() + this.config.syncRequestTimeout;
-      this.#armSweep();
       const t0 = performance.timeOrigin + performance.now();
-      this.enqueue(encode([MessageKind.PING, seq]));
-      const remote = (await call.promise) as number;
+      const remote = (await this.#sendPing().promise) as number;
       const t1 = performance.timeOrigin + performance.now();
       if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: remote - (t0 + t1) / 2 };
     }
     return best.offset;
+  }
+
+  /** A RemotePromise of what the peer published under `name`. */
+  lookup(name: string): unknown {
+    return this.request(
+      'lookup',
+      { session: this, base: this.#rootBase, path: [name], opts: undefined, anchor: undefined },
+      null,
+    );
   }
 
   // ---- BoxContext ------------------------------------------------------------------------------------------
@@ -553,8 +559,6 @@ export class Session implements BoxContext {
         this.fail(new ProtocolError(check.reason));
         return;
       }
-      this.peerFeatures = check.features;
-      this.peerVersion = check.version;
       this.#state = 'open';
       this.#startHeartbeat();
       this.#resolveReady();
