@@ -15,6 +15,11 @@ export interface ConnectionOptions {
   credentials?: unknown;
   /** Consulted by `lookup` after the connection's own published names (a server's `publish`). */
   lookupFallback?: (name: string) => unknown;
+  /**
+   * Releases what the connection owns besides its channel (a child process, a worker) once it has closed;
+   * `closed` and `close()` resolve only after it settles. A throw or rejection is ignored: closing never fails.
+   */
+  release?: (reason: Error | undefined) => void | Promise<void>;
 }
 
 /** Who is on the other end. */
@@ -49,6 +54,7 @@ export class Connection extends EventEmitter {
   /** This end's service instance (what the peer sees as its `root`). */
   readonly service: object;
   readonly #session: Session;
+  readonly #closed: Promise<Error | undefined>;
 
   constructor(channel: Channel, options: ConnectionOptions = {}) {
     super();
@@ -74,6 +80,17 @@ export class Connection extends EventEmitter {
       },
     );
     sessions.set(this, this.#session);
+    const release = options.release;
+    this.#closed = release
+      ? this.#session.closedPromise.then(async (reason) => {
+          try {
+            await release(reason);
+          } catch {
+            // a resource that fails to go away must not make close() fail
+          }
+          return reason;
+        })
+      : this.#session.closedPromise;
     this.#session.ready.then(
       () => {
         connected = true;
@@ -104,7 +121,7 @@ export class Connection extends EventEmitter {
 
   /** Resolves (never rejects) with the reason the connection ended; see the class comment. */
   get closed(): Promise<Error | undefined> {
-    return this.#session.closedPromise;
+    return this.#closed;
   }
 
   get isClosed(): boolean {
@@ -138,7 +155,7 @@ export class Connection extends EventEmitter {
   /** Closes the connection: pending calls on both ends reject with ConnectionClosedError. Idempotent. */
   async close(): Promise<void> {
     this.#session.close();
-    await this.#session.closedPromise;
+    await this.#closed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

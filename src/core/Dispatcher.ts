@@ -1,5 +1,5 @@
 import { Flags, MessageKind } from '../protocol/index.js';
-import { accessCheck, describeTarget, readPath } from './accessCheck.js';
+import { accessCheck, describeTarget, isThenable, readPath } from './accessCheck.js';
 import { unbox } from './boxing.js';
 import { CallContext, callStorage } from './currentCall.js';
 import { AttributeError, ConnectionClosedError, ProtocolError } from './errors.js';
@@ -39,30 +39,37 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
         if (typeof target !== 'function') throw new TypeError(`${describeTarget(target)} is not callable`);
         return Reflect.apply(target as (...a: unknown[]) => unknown, undefined, args);
       }
-      const holder = readPath(target, path, config, path.length - 1);
       const name = path[path.length - 1]!;
-      accessCheck(holder, name, 'call', config);
-      const fn = (holder as Record<string, unknown>)[name];
-      if (typeof fn !== 'function') throw new TypeError(`'${name}' of ${describeTarget(holder)} is not a function`);
-      return Reflect.apply(fn, holder, args);
+      return onHolder(readPath(target, path, config, path.length - 1), (holder) => {
+        accessCheck(holder, name, 'call', config);
+        const fn = (holder as Record<string, unknown>)[name];
+        if (typeof fn !== 'function') throw new TypeError(`'${name}' of ${describeTarget(holder)} is not a function`);
+        return Reflect.apply(fn, holder, args);
+      });
     }
     case MessageKind.GET:
       return readPath(target, path, config);
     case MessageKind.SET:
     case MessageKind.DEL: {
       if (path.length === 0) throw new AttributeError('no attribute name given');
-      const holder = readPath(target, path, config, path.length - 1);
       const name = path[path.length - 1]!;
-      accessCheck(holder, name, kind === MessageKind.SET ? 'set' : 'del', config);
-      if (kind === MessageKind.SET) (holder as Record<string, unknown>)[name] = payload;
-      else delete (holder as Record<string, unknown>)[name];
-      return undefined;
+      return onHolder(readPath(target, path, config, path.length - 1), (holder) => {
+        accessCheck(holder, name, kind === MessageKind.SET ? 'set' : 'del', config);
+        if (kind === MessageKind.SET) (holder as Record<string, unknown>)[name] = payload;
+        else delete (holder as Record<string, unknown>)[name];
+        return undefined;
+      });
     }
     case MessageKind.LOOKUP:
       return session.published(path[0]!);
     default:
       throw new ProtocolError(`unknown request kind ${kind}`);
   }
+}
+
+/** Applies `then` to a holder at once, or once it resolves when a step of its path was a promise. */
+function onHolder(holder: unknown, then: (holder: unknown) => unknown): unknown {
+  return isThenable(holder) ? Promise.resolve(holder).then(then) : then(holder);
 }
 
 /** A request of the peer's, unboxed and with its target found at receipt, waiting for its turn to run. */
@@ -148,14 +155,6 @@ export function run(session: Session, job: Job): void {
   Promise.resolve(outcome).then(
     (value) => settle(session, job, true, value),
     (error) => settle(session, job, false, error),
-  );
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    v !== null &&
-    (typeof v === 'object' || typeof v === 'function') &&
-    typeof (v as { then?: unknown }).then === 'function'
   );
 }
 

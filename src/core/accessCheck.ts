@@ -124,19 +124,34 @@ function inheritsMethod(proto: object | null, name: string): boolean {
   return false;
 }
 
-/** Reads `path` from `target`, checking each name; returns the last value. */
-/** Reads the first `end` names of `path` (all by default) from `target`, checking each; returns the last value. */
+/**
+ * Reads the first `end` names of `path` (all by default) from `target`, checking each; returns the last value.
+ * A step that yields a promise (an async getter, a lazy module) is awaited before the walk goes on, so the result
+ * is then a promise too: a pipelined path reads the same as awaiting each step.
+ */
 export function readPath(
   target: unknown,
   path: readonly unknown[],
   config: ProtocolConfig,
   end = path.length,
+  from = 0,
 ): unknown {
   let value = target;
-  for (let i = 0; i < end; i++) {
+  for (let i = from; i < end; i++) {
     const name = path[i];
     accessCheck(value, name, 'get', config);
     value = (value as Record<string, unknown>)[name as string];
+    if (i + 1 < end && isThenable(value)) {
+      return Promise.resolve(value).then((v) => readPath(v, path, config, end, i + 1));
+    }
   }
   return value;
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }

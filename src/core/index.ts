@@ -1,5 +1,14 @@
 export { Connection, sessionOf, type ConnectionOptions, type PeerInfo } from './Connection.js';
 export { Service, VoidService, serviceNames, serviceInstance, type ServiceLike } from './Service.js';
+export {
+  loadServiceModule,
+  moduleHref,
+  parseServiceModule,
+  siblingModule,
+  toServiceModule,
+  type ServiceModule,
+} from './ServiceModule.js';
+export { readPath, isThenable } from './accessCheck.js';
 export { byRef, byValue } from './marks.js';
 export { currentCall, type CallInfo } from './currentCall.js';
 export { accessCheck, type AccessOp } from './accessCheck.js';
