@@ -33,5 +33,11 @@ export type {
 } from './core/index.js';
 export type { Authenticator, AuthInfo, AuthResult } from './auth/index.js';
 export { connect, connectChannel, connectStream, connectPipes, type ConnectOptions } from './connect/index.js';
+export {
+  connectStdpipes,
+  connectSubproc,
+  type SubprocOptions,
+  type SubprocConnection,
+} from './connect/index.js';
 export { Server, type ServerOptions } from './server/index.js';
 export { timed, oneway, withSignal, setAttr, delAttr, release } from './helpers/index.js';

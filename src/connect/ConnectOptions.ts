@@ -2,7 +2,7 @@ import type { Authenticator } from '../auth/index.js';
 import type { ConnectionOptions } from '../core/index.js';
 
 /** Options of every factory (DESIGN §3). */
-export interface ConnectOptions extends Omit<ConnectionOptions, 'credentials' | 'lookupFallback'> {
+export interface ConnectOptions extends Omit<ConnectionOptions, 'credentials' | 'lookupFallback' | 'release'> {
   /** Runs on the raw stream before any netref byte (client side of an authenticator). */
   auth?: Authenticator;
   /** Aborts the connect: it rejects with the signal's reason and releases the socket. No effect afterwards. */

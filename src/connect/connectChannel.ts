@@ -13,7 +13,7 @@ export function abortReason(signal: AbortSignal): unknown {
  */
 export async function connectChannel(
   channel: Channel,
-  options: ConnectOptions & Pick<ConnectionOptions, 'credentials'> = {},
+  options: ConnectOptions & Pick<ConnectionOptions, 'credentials' | 'release'> = {},
 ): Promise<Connection> {
   const { signal, auth: _auth, ...rest } = options;
   if (signal?.aborted) {
