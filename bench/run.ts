@@ -6,6 +6,7 @@ import { makeFrame } from './frames.js';
 import { RawClient } from './rawClient.js';
 import { formatTable, type Row } from './report.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
+import { runThreadBench } from './threadBench.js';
 import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([raw?.close(), conn?.close()]);
     await Promise.allSettled(servers.map((s) => s.stop()));
   }
+  await runThreadBench(config);
 }
 
 /** The two call paths, each tried once first so a broken server fails loudly instead of benchmarking errors. */

@@ -16,13 +16,32 @@ export interface MessagePortLike {
   ref?(): void;
 }
 
+export interface PortChannelOptions {
+  /** Largest frame accepted; a larger one closes the channel. */
+  maxFrameSize?: number;
+  /**
+   * Post the frames sent in one tick together, as one message (an array of up to 16 frames, every buffer
+   * transferred), as a StreamChannel writes them with one write; `flush()` posts at once. Far fewer messages between
+   * threads when many calls are in flight. The other end must be a PortChannel that knows batches (this one always
+   * accepts both). Default false: each frame is posted as its own message at once.
+   */
+  batch?: boolean;
+}
+
+/**
+ * A batch this long is posted at once, without waiting for the end of the tick: the other thread starts on it while
+ * this one carries on. Whole-tick batches of many calls made the two threads take turns (half the throughput).
+ */
+const BATCH_FRAMES = 16;
+
 /** Ends a port channel: sent as the last message so the other end learns of an orderly close. */
 const GOODBYE = 'netref:goodbye';
 
 /**
  * Frames over a worker_threads `MessagePort`, a `Worker`, or anything alike: each frame is one posted
- * `Uint8Array` whose buffer is transferred, not copied. A message that is not a `Uint8Array` closes the channel
- * with an error (a port is shared with nothing else).
+ * `Uint8Array` (or, with `batch`, the frames of a tick are one posted array of them) whose buffer is transferred,
+ * not copied. A message that is neither a `Uint8Array` nor an array of them closes the channel with an error (a
+ * port is shared with nothing else).
  */
 export class PortChannel implements Channel {
   readonly info: ChannelInfo = { transport: 'port' };
@@ -34,10 +53,14 @@ export class PortChannel implements Channel {
   #notified = false;
   #error: Error | undefined;
   #maxFrameSize: number;
+  #batch: boolean;
+  #out: Uint8Array[] = [];
+  #flushScheduled = false;
 
-  constructor(port: MessagePortLike, options?: { maxFrameSize?: number }) {
+  constructor(port: MessagePortLike, options?: PortChannelOptions) {
     this.#port = port;
     this.#maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#batch = options?.batch ?? false;
     port.on('message', this.#onMessage);
     port.on('close', this.#onClose);
     port.on('exit', this.#onClose);
@@ -66,8 +89,35 @@ export class PortChannel implements Channel {
       frame.byteLength === frame.buffer.byteLength &&
       !(frame.buffer instanceof SharedArrayBuffer);
     const own = owns ? frame : new Uint8Array(frame);
+    if (this.#batch) {
+      this.#out.push(own);
+      if (this.#out.length >= BATCH_FRAMES) this.flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+      return true;
+    }
+    return this.#post(own, [own.buffer]);
+  }
+
+  /** Posts the frames batched so far now (with `batch`; otherwise nothing is ever waiting). */
+  flush = (): void => {
+    this.#flushScheduled = false;
+    const out = this.#out;
+    if (out.length === 0 || this.#closed) return;
+    this.#out = [];
+    if (out.length === 1) this.#post(out[0]!, [out[0]!.buffer]);
+    else
+      this.#post(
+        out,
+        out.map((f) => f.buffer),
+      );
+  };
+
+  #post(value: Uint8Array | Uint8Array[], transfer: ArrayBufferLike[]): boolean {
     try {
-      this.#port.postMessage(own, [own.buffer]);
+      this.#port.postMessage(value, transfer);
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
       return false;
@@ -86,6 +136,7 @@ export class PortChannel implements Channel {
 
   close(): void {
     if (this.#closed) return;
+    this.flush();
     try {
       this.#port.postMessage(GOODBYE);
     } catch {
@@ -104,6 +155,17 @@ export class PortChannel implements Channel {
       this.#notify();
       return;
     }
+    if (Array.isArray(value)) {
+      for (const frame of value) {
+        this.#onFrame(frame);
+        if (this.#closed) return;
+      }
+    } else this.#onFrame(value);
+    // The frames of this message are delivered: the receiver may answer now rather than later in the turn.
+    if (this.#receiver && !this.#closed && !this.#paused) this.#receiver.drained?.();
+  };
+
+  #onFrame(value: unknown): void {
     if (!(value instanceof Uint8Array)) {
       this.#fail(new Error(`a port message was not a frame (got ${typeof value})`));
       return;
@@ -119,7 +181,7 @@ export class PortChannel implements Channel {
     }
     if (this.#receiver && !this.#paused && this.#held.length === 0) this.#receiver.frame(value);
     else this.#held.push(value);
-  };
+  }
 
   #onClose = (): void => {
     if (this.#closed) return;

@@ -90,7 +90,10 @@ export abstract class ServerBase extends EventEmitter {
   /** Serves one accepted client. Returns its handle; the base counts it until `done` settles. */
   protected abstract serve(accepted: Accepted): { served: Served; done: Promise<unknown> } | undefined;
 
-  /** Whether the service exposes everything (then a network bind needs an authenticator or `insecure`). */
+  /**
+   * Whether the service exposes everything (then a network bind needs an authenticator or `insecure`). Read after
+   * `prepare`, so a subclass that learns the service's config there can answer.
+   */
   protected get exposesEverything(): boolean {
     return this.config.allowAllAttrs;
   }
@@ -107,13 +110,15 @@ export abstract class ServerBase extends EventEmitter {
     if (o.autoRegister) {
       throw new NetrefError('autoRegister needs mDNS discovery, which this build does not have yet');
     }
+    // Checked once `prepare` has run: a service loaded in workers or children is known only then.
+    await this.prepare();
     if (this.exposesEverything && !o.path && !isLoopback(host) && !o.authenticator && !o.insecure) {
+      await this.shutdown();
       throw new NetrefError(
         `refusing to serve a service with allowAllAttrs (remote code execution) on ${host} without an authenticator; ` +
           'bind to 127.0.0.1, add an authenticator, or pass insecure: true',
       );
     }
-    await this.prepare();
     const server = net.createServer({ noDelay: true, pauseOnConnect: this.pauseOnConnect }, (socket) =>
       this.#accept(socket),
     );
