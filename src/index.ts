@@ -33,11 +33,24 @@ export type {
 } from './core/index.js';
 export type { Authenticator, AuthInfo, AuthResult } from './auth/index.js';
 export { connect, connectChannel, connectStream, connectPipes, type ConnectOptions } from './connect/index.js';
+export { connectStdpipes, connectSubproc, type SubprocOptions, type SubprocConnection } from './connect/index.js';
+export { ClassicService } from './core/index.js';
+export { classic, type ClassicConnection, type ClassicMembers } from './connect/index.js';
 export {
-  connectStdpipes,
-  connectSubproc,
-  type SubprocOptions,
-  type SubprocConnection,
-} from './connect/index.js';
-export { Server, type ServerOptions } from './server/index.js';
+  Server,
+  ForkingServer,
+  OneShotServer,
+  type ServerOptions,
+  type ForkingServerOptions,
+  type ForkedConnection,
+} from './server/index.js';
 export { timed, oneway, withSignal, setAttr, delAttr, release } from './helpers/index.js';
+export {
+  connectThread,
+  connectWorker,
+  connectParent,
+  type ThreadOptions,
+  type ThreadConnection,
+  type WorkerStartOptions,
+} from './connect/index.js';
+export { ThreadedServer, type ThreadedServerOptions, type ThreadedConnectionInfo } from './server/index.js';

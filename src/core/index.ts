@@ -1,5 +1,6 @@
 export { Connection, sessionOf, type ConnectionOptions, type PeerInfo } from './Connection.js';
 export { Service, VoidService, serviceNames, serviceInstance, type ServiceLike } from './Service.js';
+export { ClassicService } from './ClassicService.js';
 export {
   loadServiceModule,
   moduleHref,
