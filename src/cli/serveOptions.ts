@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+
+/** The options `netref serve` and `netref classic` share (DESIGN §3 "The command line"). */
+export interface ServeFlags {
+  host: string | undefined;
+  port: number | undefined;
+  path: string | undefined;
+  stdio: boolean;
+  mode: 'event' | 'threaded' | 'forking';
+  workers: number | undefined;
+  maxConnections: number | undefined;
+  insecure: boolean;
+  key: string | undefined;
+  networkKey: string | undefined;
+  authorizedKeys: string | undefined;
+  register: boolean;
+  positionals: string[];
+}
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new UsageError(`--${flag} takes a whole number from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+/** Parses the options of a serving command; throws UsageError naming what is wrong. */
+export function parseServeFlags(args: string[]): ServeFlags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        path: { type: 'string' },
+        stdio: { type: 'boolean', default: false },
+        mode: { type: 'string', default: 'event' },
+        workers: { type: 'string' },
+        'max-connections': { type: 'string' },
+        insecure: { type: 'boolean', default: false },
+        key: { type: 'string' },
+        'network-key': { type: 'string' },
+        'authorized-keys': { type: 'string' },
+        register: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  const mode = v.mode as string;
+  if (mode !== 'event' && mode !== 'threaded' && mode !== 'forking') {
+    throw new UsageError(`--mode is event, threaded or forking, got '${mode}'`);
+  }
+  if (v.stdio && (v.host !== undefined || v.port !== undefined || v.path !== undefined)) {
+    throw new UsageError("--stdio serves on this process's stdin/stdout; it takes no --host, --port or --path");
+  }
+  if (v.stdio && mode !== 'event') {
+    throw new UsageError(`--stdio serves one connection on this process; --mode ${mode} does not apply`);
+  }
+  if (v.path !== undefined && (v.host !== undefined || v.port !== undefined)) {
+    throw new UsageError('--path (a Unix socket) takes no --host or --port');
+  }
+  return {
+    host: v.host,
+    port: integer('port', v.port, 0, 65535),
+    path: v.path,
+    stdio: v.stdio!,
+    mode,
+    workers: integer('workers', v.workers, 1, 1024),
+    maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000),
+    insecure: v.insecure!,
+    key: v.key,
+    networkKey: v['network-key'],
+    authorizedKeys: v['authorized-keys'],
+    register: v.register!,
+    positionals: parsed.positionals,
+  };
+}
