@@ -19,9 +19,9 @@ interface Run {
  * Runs `npm run example NAME` from the repository root. On Unix the command leads its own process group, so a
  * timeout ends it and everything it started (the example's own child processes included) by that PID.
  */
-function runExample(name: string): Promise<Run> {
+function runExample(name: string, args: string[] = []): Promise<Run> {
   const windows = process.platform === 'win32';
-  const child = spawn(windows ? 'npm.cmd' : 'npm', ['run', 'example', name], {
+  const child = spawn(windows ? 'npm.cmd' : 'npm', ['run', 'example', name, ...(args.length ? ['--', ...args] : [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: !windows,
@@ -109,6 +109,27 @@ describe('examples', () => {
         report,
       );
       assert.equal(alive(peerPid), false, `the peer (pid ${peerPid}) is still running`);
+    },
+  );
+
+  it(
+    'subprocess-workers: a pool of connectSubproc workers shares a CPU-heavy job',
+    { timeout: TIMEOUT_MS + 10_000 },
+    async () => {
+      const run = await runExample('subprocess-workers', ['1500000']);
+      const report = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+      assert.equal(run.timedOut, false, `the example did not finish within ${TIMEOUT_MS} ms${report}`);
+      assert.equal(run.code, 0, `exit code ${run.code} (signal ${run.signal})${report}`);
+      const ready = /^workers ready: pids ([\d, ]+)$/m.exec(run.stdout);
+      assert.ok(ready, `no line lists the worker pids${report}`);
+      const pids = ready[1]!.split(', ').map(Number);
+      assert.ok(pids.length >= 2 && new Set(pids).size === pids.length, `distinct worker processes${report}`);
+      // 114155 primes below 1.5 million, counted alike by one worker and by the pool.
+      assert.match(run.stdout, /^1 worker: +114155 primes below 1500000 in \d+ ms$/m, report);
+      assert.match(run.stdout, /^\d+ workers: 114155 primes below 1500000 in \d+ ms$/m, report);
+      assert.match(run.stdout, /^speed-up: \d+\.\d\dx with \d+ workers$/m, report);
+      assert.match(run.stdout, new RegExp(`^all ${pids.length} workers have exited$`, 'm'), report);
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} is still running`);
     },
   );
 });
