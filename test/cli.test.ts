@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
@@ -105,13 +107,18 @@ describe('netref serve', () => {
   }
 
   it('serves on a Unix socket with --path', async () => {
-    const path = join(root, 'scratch', `cli-${process.pid}.sock`);
-    const { child, uri } = await startCli(['serve', calc, '--path', path]);
-    assert.equal(uri, `unix://${path}`);
-    const conn = await connect({ path });
-    assert.equal(await (conn.root as Remote<Calc>).add(1, 1), 2);
-    await conn.close();
-    assert.equal(await stop(child), 0);
+    const dir = mkdtempSync(join(tmpdir(), 'netref-cli-'));
+    const path = join(dir, 'serve.sock');
+    try {
+      const { child, uri } = await startCli(['serve', calc, '--path', path]);
+      assert.equal(uri, `unix://${path}`);
+      const conn = await connect({ path });
+      assert.equal(await (conn.root as Remote<Calc>).add(1, 1), 2);
+      await conn.close();
+      assert.equal(await stop(child), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails clearly, exit 1, when the port is in use', async () => {
