@@ -1,1 +1,11 @@
 export type { Authenticator, AuthInfo, AuthResult } from './Authenticator.js';
+export { shsServer, type ShsServerOptions, type ShsCredentials } from './shsServer.js';
+export { shsClient, type ShsClientOptions } from './shsClient.js';
+export { generateKeys, randomNetworkKey, type KeyPair } from './shs/keys.js';
+export { clientHandshake, type ClientHandshakeOptions } from './shs/clientHandshake.js';
+export { serverHandshake, type ServerHandshakeOptions, type Authorize } from './shs/serverHandshake.js';
+export { boxStream } from './shs/boxStream.js';
+export type { HandshakeResult } from './shs/HandshakeResult.js';
+export { tlsAuthenticator, type TlsAuthenticatorOptions, type TlsCredentials } from './tlsAuthenticator.js';
+export { tlsClient, type TlsConnectOptions } from './tlsClient.js';
+export { readKeyFile, writeKeyFile, keyFileText, readAuthorizedKeys, parseKey } from './keyFiles.js';
