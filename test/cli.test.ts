@@ -150,7 +150,7 @@ describe('netref serve', () => {
       [['serve', calc, '--port', 'x'], /--port takes a whole number/],
       [['serve'], /netref serve takes one MODULE/],
       [['serve', calc, '--bogus'], /Unknown option '--bogus'/],
-      [['classic', '--key', 'k.json'], /secure channel, not in this build yet/],
+      [['classic', '--key', 'k.json'], /--key needs --network-key/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);

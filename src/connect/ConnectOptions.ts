@@ -1,10 +1,17 @@
-import type { Authenticator } from '../auth/index.js';
+import type { Authenticator, TlsConnectOptions } from '../auth/index.js';
 import type { ConnectionOptions } from '../core/index.js';
 
 /** Options of every factory (DESIGN §3). */
 export interface ConnectOptions extends Omit<ConnectionOptions, 'credentials' | 'lookupFallback' | 'release'> {
   /** Runs on the raw stream before any netref byte (client side of an authenticator). */
   auth?: Authenticator;
+  /**
+   * TLS (node:tls connect options: `ca`, `key`, `cert`, `servername`, `rejectUnauthorized`…) on the socket, within
+   * `handshakeTimeout`; `auth`, if also given, runs on top. `conn.peer.credentials` is `{ certificate }` of the
+   * server. An untrusted certificate, a name mismatch or the deadline rejects with AuthenticationError naming the
+   * TLS code.
+   */
+  tls?: TlsConnectOptions;
   /** Aborts the connect: it rejects with the signal's reason and releases the socket. No effect afterwards. */
   signal?: AbortSignal;
 }
