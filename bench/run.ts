@@ -1,4 +1,5 @@
-// `npm run bench`: netref against a raw length-prefixed TCP ping-pong, each server in its own process.
+// `npm run bench`: netref against a raw length-prefixed TCP ping-pong, each server in its own process; then over a
+// MessagePort; then the cost of the secure channel and TLS beside plain TCP.
 import os from 'node:os';
 import { connect, type Connection } from '../dist/index.js';
 import { IN_FLIGHT, RAW_PAYLOAD_BYTES, readConfig, type BenchConfig } from './config.js';
@@ -6,6 +7,7 @@ import { makeFrame } from './frames.js';
 import { RawClient } from './rawClient.js';
 import { formatTable, type Row } from './report.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
+import { runSecureBench } from './secureBench.js';
 import { runThreadBench } from './threadBench.js';
 import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
 
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(servers.map((s) => s.stop()));
   }
   await runThreadBench(config);
+  await runSecureBench(config);
 }
 
 /** The two call paths, each tried once first so a broken server fails loudly instead of benchmarking errors. */

@@ -26,13 +26,18 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 /**
- * Starts `bench/<file>` with the same Node and tsx, and resolves once it printed the port it listens on.
+ * Starts `bench/<file>` with the same Node and tsx (and `env`), and resolves once it printed the port it listens on.
  * Rejects (and leaves no child) if it exits, fails to spawn or stays silent for `timeoutMs`.
  */
-export function startServer(file: string, timeoutMs = 20_000): Promise<ServerProcess> {
+export function startServer(
+  file: string,
+  timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerProcess> {
   const script = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPO_ROOT,
+    env,
     // stdin is the child's lifeline (see serverLifetime.ts); stderr goes straight to ours so its errors show.
     stdio: ['pipe', 'pipe', 'inherit'],
   });

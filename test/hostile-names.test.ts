@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Connection, Server } from '../src/index.js';
-import { encode, Flags, MessageKind as K, Tag, Tagged } from '../src/protocol/index.js';
+import { encode, Flags, IterateAction, MessageKind as K, Tag, Tagged } from '../src/protocol/index.js';
 import { RawPeer, within } from './support/rawPeer.js';
 import {
   fixture,
@@ -295,6 +295,123 @@ describe('hostile peers: prototype pollution', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(Object.getPrototypeOf(fx.service), protoOfService, 'the service sees no prototype change');
     assert.equal((fx.service as unknown as { polluted?: unknown }).polluted, undefined);
+    await assertServerHealthy(fx);
+  });
+});
+
+describe('hostile peers: every built-in name in every operation that takes a name (audit)', () => {
+  const BUILTINS = [
+    ...new Set([...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Function.prototype)]),
+  ].filter((n) => n !== 'name' && n !== 'length'); // data names a class may use itself (exposure.test.ts)
+  const NEVER = [
+    'constructor',
+    'prototype',
+    '__proto__',
+    '__defineGetter__',
+    '__defineSetter__',
+    '__lookupGetter__',
+    '__lookupSetter__',
+  ];
+  const snapshot = (o: object) =>
+    Object.getOwnPropertyNames(o).map((n) => [n, Object.getOwnPropertyDescriptor(o, n)?.value]);
+
+  /** Asks for `names` in every operation on the root, a function export and a kept plain-object answer. */
+  async function askEverywhere(fx: Awaited<ReturnType<typeof fixture>>, names: string[], lookup: boolean) {
+    const peer = await fx.peer();
+    const fnId = await exportFn(peer, 1);
+    peer.request(K.CALL, 2, 0, ['echo'], [{ a: 1 }], Flags.KEEP); // kept: never FINISHed by this peer
+    assert.deepEqual(await peer.reply(2), [K.RESULT, 2, { a: 1 }]);
+    let seq = 100;
+    const asked: [number, string][] = [];
+    const ask = (kind: number, target: number, path: string[], payload: unknown, what: string, flags = 0) => {
+      peer.request(kind, ++seq, target, path, payload, flags);
+      asked.push([seq, what]);
+    };
+    const promise = (onAnswer: boolean, target: number, path: string[]) =>
+      new Tagged(Tag.PROMISE, [onAnswer, target, path]);
+    for (const name of names) {
+      for (const [target, on, flags] of [
+        [0, 'the service', 0],
+        [fnId, 'a function export', 0],
+        [2, 'a kept answer', Flags.ON_ANSWER],
+      ] as const) {
+        ask(K.CALL, target, [name], [], `CALL ${name} on ${on}`, flags);
+        ask(K.GET, target, [name], null, `GET ${name} on ${on}`, flags);
+        ask(K.SET, target, [name], 'pwned', `SET ${name} on ${on}`, flags);
+        ask(K.DEL, target, [name], null, `DEL ${name} on ${on}`, flags);
+        ask(K.GET, target, [name, 'x'], null, `GET ${name}.x on ${on}`, flags);
+        ask(K.GET, target, [name], null, `GET (COPY) ${name} on ${on}`, flags | Flags.COPY);
+        ask(K.DESCRIBE, target, [name], null, `DESCRIBE ${name} on ${on}`, flags);
+        ask(K.ITERATE, target, [name], [IterateAction.OPEN, 1], `ITERATE ${name} on ${on}`, flags);
+      }
+      ask(K.CALL, 0, ['echo', name], [], `CALL echo.${name}`);
+      ask(K.SET, 0, ['echo', name], 'pwned', `SET echo.${name}`);
+      if (lookup) ask(K.LOOKUP, 0, [name], null, `LOOKUP ${name}`);
+      for (const [p, what] of [
+        [promise(false, 0, [name]), 'the service'],
+        [promise(false, fnId, [name]), 'a function export'],
+        [promise(true, 2, [name]), 'a kept answer'],
+        [promise(false, 0, ['echo', name]), 'a method'],
+      ] as const) {
+        peer.send([K.CALL, 0, ++seq, 0, ['mirror'], [p]]);
+        asked.push([seq, `a PROMISE argument reading ${name} on ${what}`]);
+      }
+    }
+    for (const [s, what] of asked) assertAttributeError(await peer.reply(s), what);
+    assert.equal(peer.isClosed, false, 'refusals are replies, the connection is still open');
+    assert.deepEqual(fx.probe.seen, [], 'no PROMISE argument reached the service');
+  }
+
+  it('refuses every name of Object.prototype and Function.prototype in every request kind and in PROMISE', async (t) => {
+    // Writes and deletes allowed: only the name rules stand between the peer and the object.
+    const fx = await fixture(t, { allowSetAttr: true, allowDelAttr: true });
+    fx.server.publish('answer', 42);
+    const before = [
+      snapshot(Object.prototype),
+      snapshot(Function.prototype),
+      snapshot(Object.getPrototypeOf(fx.service)),
+    ];
+    const ownBefore = Object.getOwnPropertyNames(fx.service).sort();
+    await askEverywhere(fx, BUILTINS, true);
+    assert.deepEqual(
+      [snapshot(Object.prototype), snapshot(Function.prototype), snapshot(Object.getPrototypeOf(fx.service))],
+      before,
+      'Object.prototype, Function.prototype and the service class are unchanged',
+    );
+    assert.deepEqual(Object.getOwnPropertyNames(fx.service).sort(), ownBefore);
+    await assertServerHealthy(fx);
+  });
+
+  it('with allowAllAttrs (classic mode) the never-reachable names stay refused in every operation', async (t) => {
+    const fx = await fixture(t, { allowAllAttrs: true, allowSetAttr: true, allowDelAttr: true });
+    const before = [snapshot(Object.prototype), snapshot(Function.prototype)];
+    await askEverywhere(fx, NEVER, false);
+    assert.deepEqual([snapshot(Object.prototype), snapshot(Function.prototype)], before);
+    await assertServerHealthy(fx);
+  });
+
+  it('__proto__ and constructor keys in the hello and in a SET value change no prototype', async (t) => {
+    const fx = await fixture(t, { allowSetAttr: true });
+    const polluted = rawMap([['polluted', encode(true)]]);
+    const hello = rawMap([
+      ['magic', encode('netref')],
+      ['version', encode([1, 0])],
+      ['features', encode([])],
+      ['__proto__', polluted],
+      ['constructor', rawMap([['prototype', polluted]])],
+    ]);
+    const peer = await fx.peer(false);
+    peer.sendBody(hello);
+    const value = rawMap([
+      ['__proto__', polluted],
+      ['constructor', rawMap([['prototype', polluted]])],
+    ]);
+    peer.sendBody(rawRequest(K.SET, 1, 0, ['data'], value));
+    assert.deepEqual(await peer.reply(1), [K.RESULT, 1, undefined]);
+    const data = (fx.service as unknown as { data: object }).data;
+    assert.equal(Object.getPrototypeOf(data), Object.prototype, 'the stored value has a plain prototype');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype is clean');
+    assert.equal((data as Record<string, unknown>).polluted, undefined);
     await assertServerHealthy(fx);
   });
 });

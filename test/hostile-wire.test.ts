@@ -4,10 +4,26 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { connect, TimeoutError } from '../src/index.js';
-import { encode, Flags, MessageKind as K, Tagged } from '../src/protocol/index.js';
-import { frame, header, HELLO, until, within } from './support/rawPeer.js';
-import { fixture, assertServerHealthy, assertRefused, expectClosed, rawRequest } from './support/hostileFixture.js';
+import { ConnectionClosedError, connect, TimeoutError } from '../src/index.js';
+import {
+  encode,
+  Flags,
+  IterateAction,
+  MAX_ITERATE_COUNT,
+  MessageKind as K,
+  Tag,
+  Tagged,
+} from '../src/protocol/index.js';
+import { frame, header, HELLO, RawPeer, until, within } from './support/rawPeer.js';
+import {
+  fixture,
+  assertServerHealthy,
+  assertRefused,
+  errorName,
+  expectClosed,
+  exportFn,
+  rawRequest,
+} from './support/hostileFixture.js';
 
 describe('hostile peers: the handshake', () => {
   it('refuses garbage instead of a hello, each connection alone', async (t) => {
@@ -182,9 +198,9 @@ describe('hostile peers: frames', () => {
     const fx = await fixture(t);
     for (const msg of [
       [99, 0, 1, 0, [], null],
-      [K.DESCRIBE, 0, 1, 0, [], null],
+      [10, 0, 1, 0, [], null],
       [0],
-      [7, 1],
+      [15, 1],
       [-1],
       [1.5, 0, 1, 0, [], []],
       [255],
@@ -255,6 +271,221 @@ describe('hostile peers: frames', () => {
     assert.deepEqual(await keeper.reply(3), [K.RESULT, 3, 3]);
     keeper.request(K.CALL, 3, 0, ['add'], [1, 2]);
     await assertRefused(fx, keeper, /duplicate request number 3/);
+    await assertServerHealthy(fx);
+  });
+});
+
+describe('hostile peers: every message kind (audit)', () => {
+  it('a length prefix with the top bit set (negative as an int32) closes at once under the default limit', async (t) => {
+    const fx = await fixture(t); // maxFrameSize 64 MiB
+    for (const length of [0x80000000, 0xfffffffe, 64 * 1024 * 1024 + 1]) {
+      await expectClosed(fx, `length ${length}`, (p) => p.writeRaw(header(length)), /maxFrameSize/);
+    }
+    // The same prefix dribbled in one byte per write is refused as soon as the fourth byte is in.
+    const peer = await fx.peer();
+    for (const byte of header(0x80000000)) {
+      peer.writeRaw(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await assertRefused(fx, peer, /maxFrameSize/);
+    await assertServerHealthy(fx);
+  });
+
+  it('every kind with a field missing or one too many closes with a ProtocolError', async (t) => {
+    const fx = await fixture(t);
+    const cases: [unknown[], RegExp][] = [];
+    const payloads: Record<number, unknown> = { [K.CALL]: [1, 2], [K.ITERATE]: [IterateAction.OPEN, 1] };
+    for (const kind of [K.CALL, K.GET, K.SET, K.DEL, K.LOOKUP, K.DESCRIBE, K.ITERATE]) {
+      const full = [kind, 0, 1, 0, kind === K.LOOKUP ? ['x'] : ['add'], payloads[kind] ?? null];
+      cases.push([full.slice(0, 5), /5 fields, expected 6/], [[...full, null], /7 fields, expected 6/]);
+    }
+    cases.push(
+      [[K.RESULT, 1], /malformed reply/],
+      [[K.RESULT, 1, 2, 3], /malformed reply/],
+      [[K.ERROR, 1], /malformed reply/],
+      [[K.ERROR, 1, 2, 3], /malformed reply/],
+      [[K.RELEASE, [], []], /malformed release/],
+      [[K.FINISH], /malformed finish/],
+      [[K.FINISH, [], []], /malformed finish/],
+      [[K.CANCEL], /malformed cancel/],
+      [[K.CANCEL, 1, 2], /malformed cancel/],
+      [[K.PING], /malformed ping/],
+      [[K.PING, 1, 2], /malformed ping/],
+      [[K.PONG, 1], /malformed pong/],
+      [[K.PONG, 1, 2, 3], /malformed pong/],
+    );
+    for (const [msg, match] of cases) await expectClosed(fx, JSON.stringify(msg), (p) => p.send(msg), match);
+    await assertServerHealthy(fx);
+  });
+
+  it('every control field of the wrong type closes with a ProtocolError', async (t) => {
+    const fx = await fixture(t);
+    const cases: [unknown[], RegExp][] = [
+      [[K.RELEASE, 'x'], /malformed release/],
+      [[K.RELEASE, { 0: 1, 1: 1 }], /malformed release/],
+      [[K.RELEASE, null], /malformed release/],
+      [[K.FINISH, 5], /malformed finish/],
+      [[K.FINISH, { 0: 1 }], /malformed finish/],
+      [[K.CANCEL, null], /malformed cancel/],
+      [[K.CANCEL, [1]], /malformed cancel/],
+      [[K.PING, null], /malformed ping/],
+      [[K.PING, 1n], /malformed ping/],
+      [[K.PONG, null, 1], /malformed pong/],
+      [[K.RESULT, null, 1], /malformed reply/],
+      [[K.ERROR, [1], 1], /malformed reply/],
+      [[K.RESULT, 1n, 1], /malformed reply/],
+    ];
+    for (const [msg, match] of cases) {
+      await expectClosed(
+        fx,
+        JSON.stringify(msg, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+        (p) => p.send(msg),
+        match,
+      );
+    }
+    await assertServerHealthy(fx);
+  });
+
+  it('ITERATE, DESCRIBE and the COPY flag with a malformed payload or on the wrong kind close the connection', async (t) => {
+    const fx = await fixture(t);
+    const iterate = (payload: unknown) => [K.ITERATE, 0, 1, 0, ['echo'], payload];
+    const cases: [unknown[], RegExp][] = [
+      [iterate(null), /iterate request carries/],
+      [iterate([]), /iterate request carries/],
+      [iterate([IterateAction.OPEN]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, 1, 2]), /iterate request carries/],
+      [iterate([3, 1]), /iterate request carries/],
+      [iterate(['0', 1]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, -1]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, 1.5]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, MAX_ITERATE_COUNT + 1]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, 2 ** 53]), /iterate request carries/],
+      [iterate([IterateAction.OPEN, 2n ** 70n]), /iterate request carries/],
+      [iterate({ 0: 0, 1: 1 }), /iterate request carries/],
+      [[K.DESCRIBE, 0, 1, 0, [], [1]], /no payload/],
+      [[K.CALL, Flags.COPY, 1, 0, ['add'], [1, 2]], /invalid flags/],
+      [[K.SET, Flags.COPY, 1, 0, ['x'], 1], /invalid flags/],
+      [[K.ITERATE, Flags.COPY, 1, 0, [], [IterateAction.OPEN, 1]], /invalid flags/],
+      [[K.GET, 16, 1, 0, ['add'], null], /invalid flags/],
+    ];
+    for (const [msg, match] of cases) {
+      const what = JSON.stringify(msg, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      await expectClosed(fx, what, (p) => p.send(msg), match);
+    }
+    await assertServerHealthy(fx);
+  });
+
+  it('ITERATE NEXT and CLOSE on what is not an iterator, and DESCRIBE on anything, answer without harm', async (t) => {
+    const fx = await fixture(t);
+    const peer = await fx.peer();
+    const fnId = await exportFn(peer, 1);
+    let seq = 10;
+    for (const target of [0, fnId]) {
+      for (const action of [IterateAction.NEXT, IterateAction.CLOSE, IterateAction.OPEN]) {
+        peer.request(K.ITERATE, ++seq, target, [], [action, MAX_ITERATE_COUNT]);
+        const reply = await peer.reply(seq);
+        assert.ok(reply[0] === K.RESULT || reply[0] === K.ERROR, JSON.stringify(reply));
+      }
+      peer.request(K.DESCRIBE, ++seq, target, [], null);
+      assert.equal((await peer.reply(seq))[0], K.RESULT);
+    }
+    assert.equal(peer.isClosed, false);
+    assert.deepEqual(fx.probe.ran, []);
+    await assertServerHealthy(fx);
+  });
+
+  it('replies, PONGs, FINISHes and CANCELs naming sequence numbers it never used are ignored', async (t) => {
+    // These race with the peer's own timeouts (a reply to a call the server stopped waiting for, a CANCEL that
+    // crosses the reply), so they are not violations: the connection carries on.
+    const fx = await fixture(t);
+    const peer = await fx.peer();
+    peer.send([K.RESULT, 77, 'stray']);
+    peer.send([K.ERROR, 78, new Tagged(Tag.ERROR, { name: 'Error', message: 'too late' })]);
+    peer.send([K.RESULT, -1, null]);
+    peer.send([K.PONG, 79, 'not a time']);
+    peer.send([K.FINISH, [80, -1, 'x', null, 1.5]]);
+    peer.send([K.CANCEL, 81]);
+    peer.send([K.CANCEL, -1]);
+    peer.send([K.RELEASE, []]);
+    peer.send([K.FINISH, []]);
+    peer.request(K.CALL, 1, 0, ['add'], [1, 2]);
+    assert.deepEqual(await peer.reply(1), [K.RESULT, 1, 3]);
+    assert.equal(peer.isClosed, false);
+    await assertServerHealthy(fx);
+  });
+
+  it('LOOKUP with no name, two names, or a target the peer does not hold ends in a ProtocolError', async (t) => {
+    const fx = await fixture(t);
+    fx.server.publish('answer', 42);
+    const cases: [string, (p: RawPeer) => void, RegExp][] = [
+      ['no name', (p) => p.request(K.LOOKUP, 1, 0, [], null), /exactly one/],
+      ['two names', (p) => p.request(K.LOOKUP, 1, 0, ['answer', 'x'], null), /exactly one/],
+      ['a payload', (p) => p.request(K.LOOKUP, 1, 0, ['answer'], ['x']), /no payload/],
+      ['target 99', (p) => p.request(K.LOOKUP, 1, 99, ['answer'], null), /reference 99/],
+    ];
+    for (const [what, attack, match] of cases) {
+      const peer = await fx.peer();
+      attack(peer);
+      // docs/PROTOCOL.md §4.2 promises an ERROR reply for a path of other than one name; closing is as safe.
+      const outcome = await Promise.race([peer.reply(1), peer.closed.then(() => 'closed' as const)]);
+      if (outcome === 'closed') await assertRefused(fx, peer, match);
+      else assert.equal(errorName(outcome), 'ProtocolError', what);
+    }
+    await assertServerHealthy(fx);
+  });
+
+  it('a GOODBYE in any shape closes only that connection, as the peer asked', async (t) => {
+    const fx = await fixture(t);
+    for (const msg of [
+      [K.GOODBYE],
+      [K.GOODBYE, ''],
+      [K.GOODBYE, 42],
+      [K.GOODBYE, 'bye', 'extra'],
+      [K.GOODBYE, { a: 1 }],
+    ]) {
+      await expectClosed(fx, JSON.stringify(msg), (p) => p.send(msg), /the peer closed the connection/, {
+        cls: ConnectionClosedError,
+      });
+    }
+    // As the first frame it is a refusal, not a hello.
+    await expectClosed(fx, 'GOODBYE for a hello', (p) => p.send([K.GOODBYE, 'no']), /refused the connection: no/, {
+      hello: false,
+      cls: ConnectionClosedError,
+    });
+    await assertServerHealthy(fx);
+  });
+
+  it('a request pipelined on itself, or on a later request, fails with an error reply instead of waiting', async (t) => {
+    const fx = await fixture(t);
+    const peer = await fx.peer();
+    const promiseOn = (seq: number) => new Tagged(Tag.PROMISE, [true, seq, []]);
+    peer.send([K.CALL, Flags.KEEP, 1, 0, ['echo'], [promiseOn(1)]]);
+    peer.request(K.GET, 2, 2, [], null, Flags.KEEP | Flags.ON_ANSWER);
+    // 3 waits on 4, which is read after it: answers are looked up when a request is read, so 3 fails at once.
+    peer.send([K.CALL, Flags.KEEP, 3, 0, ['echo'], [promiseOn(4)]]);
+    peer.send([K.CALL, Flags.KEEP, 4, 0, ['echo'], [promiseOn(3)]]);
+    for (const seq of [1, 2, 3]) {
+      const reply = await peer.reply(seq);
+      assert.equal(errorName(reply), 'ProtocolError', `request ${seq}: ${JSON.stringify(reply)}`);
+    }
+    // 4 waited on 3, which failed: it fails too, and nothing is left waiting.
+    assert.equal((await peer.reply(4))[0], K.ERROR);
+    await assertServerHealthy(fx);
+  });
+
+  it('CANCEL of a running request aborts its handler; the reply still comes, once', async (t) => {
+    const fx = await fixture(t);
+    const peer = await fx.peer();
+    peer.request(K.CALL, 5, 0, ['hang'], []);
+    await until(() => fx.probe.hangCalls === 1, 3000, 'the request to reach the service');
+    peer.send([K.CANCEL, 5]);
+    peer.send([K.CANCEL, 5]);
+    await until(() => fx.probe.signals[0]!.aborted, 3000, 'the handler to see the cancel');
+    fx.probe.open();
+    assert.deepEqual(await peer.reply(5), [K.RESULT, 5, 'released']);
+    peer.request(K.CALL, 6, 0, ['add'], [1, 2]);
+    assert.deepEqual(await peer.reply(6), [K.RESULT, 6, 3]);
+    assert.equal(peer.frames.filter((f) => Array.isArray(f) && f[1] === 5).length, 1, 'one reply for request 5');
     await assertServerHealthy(fx);
   });
 });

@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js';
+import { showValue } from './showValue.js';
 
 interface ExportEntry {
   value: object;
@@ -36,17 +37,17 @@ export class ExportTable {
   /** The exported object with this id; throws ProtocolError for an id the peer does not hold. */
   get(id: unknown): object {
     const entry = typeof id === 'number' ? this.#byId.get(id) : undefined;
-    if (!entry) throw new ProtocolError(`the peer used reference ${String(id)}, which it does not hold`);
+    if (!entry) throw new ProtocolError(`the peer used reference ${showValue(id)}, which it does not hold`);
     return entry.value;
   }
 
   /** The peer dropped `count` of its references to `id`. Throws ProtocolError for counts it never received. */
   release(id: unknown, count: unknown): void {
-    if (typeof id !== 'number' || id === 0) throw new ProtocolError(`release of invalid reference ${String(id)}`);
+    if (typeof id !== 'number' || id === 0) throw new ProtocolError(`release of invalid reference ${showValue(id)}`);
     const entry = this.#byId.get(id);
     if (!entry) throw new ProtocolError(`release of reference ${id}, which the peer does not hold`);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > entry.count) {
-      throw new ProtocolError(`release of reference ${id} with count ${String(count)}; it holds ${entry.count}`);
+      throw new ProtocolError(`release of reference ${id} with count ${showValue(count)}; it holds ${entry.count}`);
     }
     entry.count -= count;
     if (entry.count === 0) {

@@ -1,0 +1,197 @@
+// The cost of security: connect-to-ready time and 1 MiB echo throughput over plain TCP, the secure channel (Secret
+// Handshake + box-stream) and TLS, each server in its own process, measured in the same run and alternated so that
+// drift hits all alike. TLS certificates are made now with the openssl command; without it the TLS column is left out.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  connect,
+  generateKeys,
+  randomNetworkKey,
+  shsClient,
+  type Connection,
+  type ConnectOptions,
+} from '../dist/index.js';
+import type { BenchConfig } from './config.js';
+import { startServer, type ServerProcess } from './serverProcess.js';
+
+const HOST = '127.0.0.1';
+const MIB = 1024 * 1024;
+
+type Kind = 'plain' | 'shs' | 'tls';
+const TITLES: Record<Kind, string> = { plain: 'plain TCP', shs: 'secure channel', tls: 'TLS' };
+
+interface Subject {
+  kind: Kind;
+  server: ServerProcess;
+  options: ConnectOptions;
+}
+
+/** Runs the secure-channel workloads and prints their table. Leaves no server or temp file behind. */
+export async function runSecureBench(config: BenchConfig): Promise<void> {
+  const connects = count('BENCH_CONNECTS', 50, config.scale, 10);
+  const echoes = count('BENCH_MIB_ECHOES', 40, config.scale, 6);
+  console.log();
+  console.log(
+    `security: connect to ready (${connects} connects each) and echo of a 1 MiB Uint8Array (${echoes} calls each), ` +
+      'plain TCP beside the secure channel (shsServer/shsClient) and TLS (tlsAuthenticator/tls), each server in its ' +
+      'own process',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'netref-bench-'));
+  const subjects: Subject[] = [];
+  try {
+    const networkKey = randomNetworkKey();
+    const serverKeys = generateKeys();
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+    const tls = makeCertificate(dir);
+    if (!tls) console.log('(the openssl command is not installed: no TLS column)');
+    const env = (auth: Kind): NodeJS.ProcessEnv => ({
+      ...process.env,
+      NETREF_BENCH_AUTH: auth,
+      NETREF_BENCH_NETWORK_KEY: b64(networkKey),
+      NETREF_BENCH_PUBLIC_KEY: b64(serverKeys.publicKey),
+      NETREF_BENCH_SECRET_KEY: b64(serverKeys.secretKey),
+      ...(tls ? { NETREF_BENCH_TLS_KEY: tls.keyPath, NETREF_BENCH_TLS_CERT: tls.certPath } : {}),
+    });
+    const kinds: Kind[] = tls ? ['plain', 'shs', 'tls'] : ['plain', 'shs'];
+    const started = await Promise.allSettled(kinds.map((k) => startServer('secureServer.ts', 20_000, env(k))));
+    started.forEach((s, i) => {
+      if (s.status === 'fulfilled') {
+        const kind = kinds[i]!;
+        const options: ConnectOptions =
+          kind === 'shs'
+            ? { auth: shsClient({ networkKey, serverKey: serverKeys.publicKey, keys: generateKeys() }) }
+            : kind === 'tls'
+              ? { tls: { ca: tls!.cert } }
+              : {};
+        subjects.push({ kind, server: s.value, options });
+      }
+    });
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+
+    const handshakes = new Map<Kind, number[]>(subjects.map((s) => [s.kind, []]));
+    const echoMs = new Map<Kind, number[]>(subjects.map((s) => [s.kind, []]));
+    const conns = new Map<Kind, Connection>();
+    try {
+      for (const s of subjects) conns.set(s.kind, await checked(s));
+      const payload = new Uint8Array(MIB);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
+      for (const s of subjects) for (let i = 0; i < 3; i++) await echo(conns.get(s.kind)!, payload); // warm-up
+      for (const s of subjects) for (let i = 0; i < 5; i++) await (await connectTo(s)).close(); // warm-up
+      for (let round = 0; round < config.rounds; round++) {
+        for (const s of subjects) {
+          for (let i = 0; i < Math.ceil(connects / config.rounds); i++) {
+            const t0 = performance.now();
+            const conn = await connectTo(s);
+            handshakes.get(s.kind)!.push(performance.now() - t0);
+            await conn.close();
+          }
+        }
+        for (const s of subjects) {
+          for (let i = 0; i < Math.ceil(echoes / config.rounds); i++) {
+            const t0 = performance.now();
+            await echo(conns.get(s.kind)!, payload);
+            echoMs.get(s.kind)!.push(performance.now() - t0);
+          }
+        }
+        console.log(`security round ${round + 1}/${config.rounds} done`);
+      }
+    } finally {
+      await Promise.allSettled([...conns.values()].map((c) => c.close()));
+    }
+    console.log();
+    console.log(
+      formatTable(
+        subjects.map((s) => s.kind),
+        handshakes,
+        echoMs,
+      ),
+    );
+  } finally {
+    await Promise.allSettled(subjects.map((s) => s.server.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function connectTo(s: Subject): Promise<Connection> {
+  return connect(HOST, s.server.port, s.options);
+}
+
+/** Echoes `payload` once and checks it came back whole. */
+async function echo(conn: Connection, payload: Uint8Array): Promise<void> {
+  const back = (await (conn.root as { echo(x: Uint8Array): Promise<Uint8Array> }).echo(payload)) as Uint8Array;
+  if (back.byteLength !== payload.byteLength || back[12345] !== payload[12345]) {
+    throw new Error('the 1 MiB echo did not come back whole');
+  }
+}
+
+/** A connection of `s`, tried once first so a broken server fails loudly instead of benchmarking errors. */
+async function checked(s: Subject): Promise<Connection> {
+  const conn = await connectTo(s);
+  const back = await (conn.root as { echo(x: string): Promise<string> }).echo('ping');
+  if (back !== 'ping') throw new Error(`${TITLES[s.kind]}: echo('ping') returned ${String(back)}`);
+  return conn;
+}
+
+/** A self-signed EC certificate for 127.0.0.1 made with openssl in `dir`, or undefined without openssl. */
+function makeCertificate(dir: string): { keyPath: string; certPath: string; cert: Buffer } | undefined {
+  if (spawnSync('openssl', ['version']).status !== 0) return undefined;
+  const keyPath = join(dir, 'server.key');
+  const certPath = join(dir, 'server.crt');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath,
+      '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  ); // prettier-ignore
+  return { keyPath, certPath, cert: readFileSync(certPath) };
+}
+
+/** BENCH_NAME, else `fallback`, times the scale, at least `floor`. */
+function count(name: string, fallback: number, scale: number, floor: number): number {
+  const text = process.env[name];
+  const value = text === undefined || text === '' ? fallback : Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${text}`);
+  return Math.max(floor, Math.round(value * scale));
+}
+
+function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function formatTable(kinds: Kind[], handshakes: Map<Kind, number[]>, echoMs: Map<Kind, number[]>): string {
+  // Throughput from the median call: a few calls slowed by other load on the machine do not drag it down.
+  const rate = (k: Kind) => 1000 / percentile(echoMs.get(k)!, 0.5); // MiB per second, each way
+  const rows: { workload: string; values: (k: Kind) => number; decimals: number }[] = [
+    { workload: 'connect to ready, median (ms)', values: (k) => percentile(handshakes.get(k)!, 0.5), decimals: 2 },
+    { workload: 'connect to ready, p95 (ms)', values: (k) => percentile(handshakes.get(k)!, 0.95), decimals: 2 },
+    { workload: '1 MiB echo, median (ms/call)', values: (k) => percentile(echoMs.get(k)!, 0.5), decimals: 2 },
+    { workload: '1 MiB echo, p95 (ms/call)', values: (k) => percentile(echoMs.get(k)!, 0.95), decimals: 2 },
+    { workload: '1 MiB echo (MiB/s each way)', values: rate, decimals: 1 },
+  ];
+  const others = kinds.filter((k) => k !== 'plain');
+  const headers = ['workload', ...kinds.map((k) => TITLES[k]), ...others.map((k) => `${TITLES[k]} / plain`)];
+  const cells = rows.map((row) => {
+    const plain = row.values('plain');
+    return [
+      row.workload,
+      ...kinds.map((k) =>
+        row.values(k).toLocaleString('en-US', {
+          minimumFractionDigits: row.decimals,
+          maximumFractionDigits: row.decimals,
+        }),
+      ),
+      ...others.map((k) => `${(row.values(k) / plain).toFixed(2)}x`),
+    ];
+  });
+  const table = [headers, ...cells];
+  const widths = headers.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  const render = (line: readonly string[]) =>
+    line
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(render)].join('\n');
+}
