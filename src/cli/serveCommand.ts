@@ -12,7 +12,9 @@ import {
   type ServiceModule,
 } from '../core/index.js';
 import { ForkingServer, Server, ThreadedServer, type ServerBase, type ServerOptions } from '../server/index.js';
-import { parseServeFlags, UsageError, type ServeFlags } from './serveOptions.js';
+import { serverAuthFromFlags } from './serverAuthFromFlags.js';
+import { parseServeFlags } from './serveOptions.js';
+import { UsageError } from './UsageError.js';
 
 /**
  * A bare module name (`my-pkg/service`) resolved from the current directory, as a user running the command there
@@ -25,13 +27,6 @@ function fromCwd(module: string): string {
   } catch {
     return module; // an ESM-only package: let import() resolve it (and report it if it cannot)
   }
-}
-
-function refuseLater(flags: ServeFlags): void {
-  if (flags.key || flags.networkKey || flags.authorizedKeys) {
-    throw new UsageError('--key, --network-key and --authorized-keys need the secure channel, not in this build yet');
-  }
-  if (flags.register) throw new UsageError('--register needs mDNS discovery, not in this build yet');
 }
 
 /** Waits for SIGINT or SIGTERM, or for `done`; removes its handlers either way. */
@@ -54,7 +49,8 @@ function untilStopped(done?: Promise<unknown>): Promise<string> {
  */
 export async function serveCommand(command: 'serve' | 'classic', args: string[]): Promise<number> {
   const flags = parseServeFlags(args);
-  refuseLater(flags);
+  // Before loading anything: a bad key or file is a usage error, reported at once.
+  const auth = serverAuthFromFlags(flags);
   let spec: ServiceModule;
   if (command === 'serve') {
     if (flags.positionals.length !== 1) {
@@ -77,12 +73,24 @@ export async function serveCommand(command: 'serve' | 'classic', args: string[])
     return stopped === 'done' ? 0 : 0;
   }
 
+  if (auth) {
+    const who =
+      auth.authorizedCount === undefined
+        ? 'any client holding the network key'
+        : `the ${auth.authorizedCount} key(s) of ${flags.authorizedKeys}`;
+    console.error(`${label}: secure channel on; server key ${auth.publicKey}; admitting ${who}`);
+    if (auth.authorizedCount === 0)
+      console.error(`${label}: ${flags.authorizedKeys} lists no keys: nobody can connect`);
+  }
   const options: ServerOptions = {
+    ...(auth ? { authenticator: auth.authenticator } : {}),
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
     ...(flags.path !== undefined ? { path: flags.path } : {}),
     ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
     insecure: flags.insecure,
+    autoRegister: flags.register,
+    ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
   };
   let server: ServerBase;
   if (flags.mode === 'event') {

@@ -14,13 +14,13 @@ export interface ServeFlags {
   networkKey: string | undefined;
   authorizedKeys: string | undefined;
   register: boolean;
+  registry: string | undefined;
   positionals: string[];
 }
 
-/** A command-line mistake: printed with the usage, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from './UsageError.js';
+
+export { UsageError };
 
 function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -52,6 +52,7 @@ export function parseServeFlags(args: string[]): ServeFlags {
         'network-key': { type: 'string' },
         'authorized-keys': { type: 'string' },
         register: { type: 'boolean', default: false },
+        registry: { type: 'string' },
       },
     });
   } catch (error) {
@@ -65,8 +66,18 @@ export function parseServeFlags(args: string[]): ServeFlags {
   if (v.stdio && (v.host !== undefined || v.port !== undefined || v.path !== undefined)) {
     throw new UsageError("--stdio serves on this process's stdin/stdout; it takes no --host, --port or --path");
   }
+  if ((v.register || v.registry !== undefined) && (v.stdio || v.path !== undefined)) {
+    throw new UsageError('--register and --registry announce a TCP port; they take no --stdio or --path');
+  }
   if (v.stdio && mode !== 'event') {
     throw new UsageError(`--stdio serves one connection on this process; --mode ${mode} does not apply`);
+  }
+  if (v.stdio && (v.key !== undefined || v['network-key'] !== undefined || v['authorized-keys'] !== undefined)) {
+    // Over stdio the peer is whoever started this process: there is no socket for a handshake to protect.
+    throw new UsageError(
+      '--stdio serves the process that started it; --key, --network-key and --authorized-keys need a socket ' +
+        '(--port or --path)',
+    );
   }
   if (v.path !== undefined && (v.host !== undefined || v.port !== undefined)) {
     throw new UsageError('--path (a Unix socket) takes no --host or --port');
@@ -84,6 +95,7 @@ export function parseServeFlags(args: string[]): ServeFlags {
     networkKey: v['network-key'],
     authorizedKeys: v['authorized-keys'],
     register: v.register!,
+    registry: v.registry,
     positionals: parsed.positionals,
   };
 }

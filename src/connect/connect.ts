@@ -1,7 +1,9 @@
+import { tlsClient } from '../auth/index.js';
 import { StreamChannel } from '../channel/index.js';
-import { DiscoveryError, resolveProtocolConfig, type Connection } from '../core/index.js';
+import { resolveProtocolConfig, type Connection } from '../core/index.js';
 import { DEFAULT_TCP_HEARTBEAT, type ConnectOptions } from './ConnectOptions.js';
 import { abortReason, connectChannel } from './connectChannel.js';
+import { connectByService } from './connectByService.js';
 import { openSocket, runAuthenticator } from './openSocket.js';
 import { parseTarget } from './parseTarget.js';
 
@@ -21,11 +23,7 @@ export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Con
   const portGiven = typeof b === 'number' || (typeof b === 'string' && /^\d+$/.test(b));
   const options = ((portGiven ? c : b) ?? {}) as ConnectOptions;
   const target = parseTarget(a, portGiven ? b : undefined);
-  if ('service' in target) {
-    throw new DiscoveryError(
-      `connecting to mdns://${target.service} needs discovery, which this build does not have yet`,
-    );
-  }
+  if ('service' in target) return connectByService(target.service, options);
   const config = resolveProtocolConfig(options.protocolConfig);
   if (options.signal?.aborted) throw abortReason(options.signal);
   const socket = await openSocket(target, config.handshakeTimeout, options.signal, abortReason);
@@ -39,13 +37,27 @@ export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Con
     : { transport: 'unix', remoteAddress: target.path };
   let stream: import('node:stream').Duplex = socket;
   let credentials: unknown;
+  const peer = {
+    side: 'client' as const,
+    remoteAddress: info.remoteAddress,
+    ...(tcp ? { remotePort: info.remotePort } : {}),
+  };
+  if (options.tls) {
+    // Not through runAuthenticator: a TLS failure, the deadline included, is an AuthenticationError naming the code.
+    const where = tcp ? `tcp://${target.host}:${target.port}` : `unix://${target.path}`;
+    const tls = tlsClient({ ...options.tls, ...(tcp ? { host: target.host } : {}), where });
+    ({ stream, credentials } = await tls(socket, { ...peer, timeout: config.handshakeTimeout }));
+  }
   if (options.auth) {
-    ({ stream, credentials } = await runAuthenticator(
-      options.auth,
-      socket,
-      { side: 'client', remoteAddress: info.remoteAddress, ...(tcp ? { remotePort: info.remotePort } : {}) },
-      config.handshakeTimeout,
-    ));
+    const auth = await runAuthenticator(options.auth, stream, peer, config.handshakeTimeout);
+    stream = auth.stream;
+    // On top of TLS, the authenticator's credentials join the server's certificate.
+    if (auth.credentials !== undefined) {
+      credentials =
+        credentials && typeof auth.credentials === 'object'
+          ? { ...credentials, ...auth.credentials }
+          : auth.credentials;
+    }
   }
   const channel = new StreamChannel(stream, { maxFrameSize: config.maxFrameSize, info });
   return connectChannel(channel, {

@@ -1,6 +1,6 @@
 import { StreamChannel } from '../channel/index.js';
 import { DEFAULT_TCP_HEARTBEAT } from '../connect/index.js';
-import { Connection, sessionOf, type ProtocolConfig, type ServiceLike } from '../core/index.js';
+import { Connection, serviceNames, sessionOf, type ProtocolConfig, type ServiceLike } from '../core/index.js';
 import { ServerBase, type Accepted, type Served } from './ServerBase.js';
 import type { ServerOptions } from './ServerOptions.js';
 
@@ -23,6 +23,10 @@ export class Server extends ServerBase {
     };
     super(options, cls.protocolConfig);
     this.service = service;
+  }
+
+  protected override async discoveryNames(): Promise<string[]> {
+    return serviceNames(this.service);
   }
 
   /** Connections being served now. */

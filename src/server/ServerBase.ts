@@ -3,8 +3,16 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ChannelInfo } from '../channel/index.js';
 import { runAuthenticator } from '../connect/index.js';
-import { NetrefError, resolveProtocolConfig, type ProtocolConfig } from '../core/index.js';
+import {
+  loadServiceModule,
+  NetrefError,
+  resolveProtocolConfig,
+  serviceNames,
+  type ProtocolConfig,
+  type ServiceModule,
+} from '../core/index.js';
 import { encode, MessageKind } from '../protocol/index.js';
+import { announceServer, type Announcement } from '../registry/index.js';
 import { isLoopback } from './isLoopback.js';
 import { DEFAULT_PORT, type ServerOptions } from './ServerOptions.js';
 
@@ -44,6 +52,7 @@ export abstract class ServerBase extends EventEmitter {
   #handshaking = new Set<Duplex>();
   #refusing = new Set<net.Socket>();
   #closing: Promise<void> | undefined;
+  #announcement: Announcement | undefined;
 
   constructor(options: ServerOptions, serviceConfig: Partial<ProtocolConfig> | undefined) {
     super();
@@ -107,8 +116,8 @@ export abstract class ServerBase extends EventEmitter {
     if (this.#server || this.#closing) throw new NetrefError('the server is already started (or closed)');
     const o = this.options;
     const host = o.host ?? '127.0.0.1';
-    if (o.autoRegister) {
-      throw new NetrefError('autoRegister needs mDNS discovery, which this build does not have yet');
+    if ((o.autoRegister || o.registry !== undefined) && o.path) {
+      throw new NetrefError('autoRegister and registry announce a TCP port; a server on a Unix socket has none');
     }
     // Checked once `prepare` has run: a service loaded in workers or children is known only then.
     await this.prepare();
@@ -148,7 +157,33 @@ export abstract class ServerBase extends EventEmitter {
       await this.shutdown();
       throw error;
     }
+    if (o.autoRegister || o.registry !== undefined) {
+      try {
+        this.#announcement = await announceServer({
+          names: await this.discoveryNames(),
+          port: this.port!,
+          authenticator: o.authenticator,
+          mdns: o.autoRegister === true,
+          ...(o.registry !== undefined ? { registry: o.registry } : {}),
+        });
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+      // Unheard, the announcement turns its first problem into a process warning; heard, it is a server `error`.
+      this.#announcement.on('error', (error) =>
+        this.listenerCount('error') > 0 ? this.emit('error', error) : process.emitWarning(error),
+      );
+    }
     this.emit('listening');
+  }
+
+  /**
+   * The names `autoRegister` announces. Server overrides this with its service's; the module-based servers import
+   * the service module here (never instantiating it) to read them.
+   */
+  protected async discoveryNames(): Promise<string[]> {
+    return serviceNames(await loadServiceModule((this as unknown as { service: ServiceModule }).service));
   }
 
   /** Emits `error` if anyone listens. */
@@ -164,6 +199,13 @@ export abstract class ServerBase extends EventEmitter {
   }
 
   #refuse(socket: net.Socket, why: string): void {
+    if ((this.options.authenticator as { kind?: unknown } | undefined)?.kind === 'shs') {
+      // The secure channel promises a peer without the network key no answer at all (DESIGN §6): not even that a
+      // netref server is here, or that it is full. A legitimate client sees the connection closed in its handshake.
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     // A GOODBYE instead of the handshake: the client's connect() rejects with this reason.
     const body = encode([MessageKind.GOODBYE, why]);
     const head = Buffer.alloc(4);
@@ -242,6 +284,8 @@ export abstract class ServerBase extends EventEmitter {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closing = (async () => {
+        // Goodbyes first, so that nobody is sent here while the server goes away (bounded: about 1 s at most).
+        await this.#announcement?.close();
         const listenerClosed = this.stopListening();
         for (const s of this.#handshaking) s.destroy();
         for (const s of this.#refusing) s.destroy();

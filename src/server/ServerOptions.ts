@@ -14,8 +14,13 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Run on each accepted socket before any netref byte; throwing refuses the connection. */
   authenticator?: Authenticator;
-  /** Announce on mDNS (arrives with discovery). */
+  /**
+   * Announce on mDNS once listening (DESIGN §7): `_netref._tcp` with the service's names, the bound port and the
+   * authenticator's kind; withdrawn with goodbye packets by `close()` and on SIGINT/SIGTERM. TCP only.
+   */
   autoRegister?: boolean;
+  /** Also register with the RegistryServer at `host:port` (renewed until `close()`), with or without autoRegister. */
+  registry?: string;
   protocolConfig?: Partial<ProtocolConfig>;
   /** Heartbeat of each connection. Default for TCP: ping after 10 s of silence, drop after 45 s. */
   heartbeat?: HeartbeatOptions | false;

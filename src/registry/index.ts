@@ -1,0 +1,12 @@
+export type { DiscoveredService } from './DiscoveredService.js';
+export { discover, DEFAULT_DISCOVER_TIMEOUT, type DiscoverOptions } from './discover.js';
+export { announce, type AnnounceOptions, type AnnounceTarget } from './announce.js';
+export { Announcement } from './Announcement.js';
+export { buildTxt, parseTxt, txtNames, type AuthKind, type TxtInfo } from './txtRecord.js';
+export { matchService } from './matchService.js';
+export { RegistryService, type RegistryEntry, type RegistryServiceOptions } from './RegistryService.js';
+export { RegistryServer, type RegistryServerOptions } from './RegistryServer.js';
+export { registryAddress, REGISTRY_PORT } from './registryAddress.js';
+export { SERVICE_DOMAIN, localHostName } from './mdnsNames.js';
+export type { MdnsOptions } from './MdnsLink.js';
+export { announceServer, announcedAuth, type ServerAnnouncement } from './announceServer.js';
