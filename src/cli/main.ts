@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
+import { DISCOVER_USAGE, discoverCommand } from './discoverCommand.js';
+import { keygenCommand } from './keygenCommand.js';
 import { serveCommand } from './serveCommand.js';
-import { UsageError } from './serveOptions.js';
+import { shellCommand } from './shellCommand.js';
+import { UsageError } from './UsageError.js';
 
 const SERVE_OPTIONS = `  --host H             interface to bind (default 127.0.0.1)
   --port P             TCP port (default 18812; 0 picks a free one)
@@ -10,16 +13,29 @@ const SERVE_OPTIONS = `  --host H             interface to bind (default 127.0.0
   --mode M             event (default), threaded (a worker pool) or forking (a child per connection)
   --workers N          threads of --mode threaded (default: the core count)
   --max-connections N  refuse clients beyond N
-  --insecure           allow classic mode on a non-loopback address without an authenticator`;
+  --insecure           allow classic mode on a non-loopback address without an authenticator
+  --key FILE           serve over the secure channel with these keys (as netref keygen --out writes them);
+                       clients then need the network key and this server's public key (printed on stderr)
+  --network-key B64    the deployment's 32-byte network key, base64 (required with --key; no default;
+                       make one with: openssl rand -base64 32)
+  --authorized-keys F  admit only the client public keys listed in F, one base64 key per line ('#' comments);
+                       read once at start. Without it any client holding the network key is admitted.
+                       The secure-channel options need a socket: not with --stdio.
+  --register           announce the server on the LAN (mDNS _netref._tcp); withdrawn when it stops
+  --registry HOST:PORT also register with a RegistryServer there (for networks that block multicast)`;
 
 const USAGE = `usage: netref <command> [options]
 
 commands:
   classic [options]                 serve the whole runtime (RPyC classic), on 127.0.0.1:18812 by default
   serve MODULE[#Export] [options]   serve your own Service (default export when #Export is left out)
-  shell       interactive remote shell (planned)
-  discover    list services on the LAN (planned)
-  keygen      make keys for the secure channel (planned)
+  shell [URI] [--network-key B64 --server-key B64 [--key FILE]]
+                                    an interactive shell running on a classic server (default tcp://127.0.0.1:18812)
+  discover [NAME] [--timeout MS] [--all] [--registry HOST:PORT]
+                                    list the netref services that answer on the LAN (or in a registry), as a table
+  keygen [--out FILE [--force]]     make a key pair for the secure channel: with --out, write the key file
+                                    (mode 0600; --force replaces an existing one) and print the public key
+                                    (base64, one line); without --out, print the key file's JSON instead
 
 options of classic and serve:
 ${SERVE_OPTIONS}
@@ -55,9 +71,35 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  if (['shell', 'discover', 'keygen'].includes(command)) {
-    console.error(`netref ${command}: not built yet in this version (see the project's issues)`);
-    return 2;
+  if (command === 'keygen') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(USAGE);
+      return 0;
+    }
+    try {
+      return keygenCommand(rest);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      console.error(`netref keygen: ${error.message}\n(see netref --help)`);
+      return 2;
+    }
+  }
+  if (command === 'shell') return shellCommand(rest);
+  if (command === 'discover') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(DISCOVER_USAGE);
+      return 0;
+    }
+    try {
+      return await discoverCommand(rest);
+    } catch (error) {
+      if (error instanceof UsageError) {
+        console.error(`netref discover: ${error.message}\n${DISCOVER_USAGE}`);
+        return 2;
+      }
+      console.error(`netref discover: ${(error as Error)?.message ?? String(error)}`);
+      return 1;
+    }
   }
   console.error(`netref: unknown command '${command}'\n\n${USAGE}`);
   return 2;

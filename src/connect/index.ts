@@ -13,3 +13,4 @@ export { connectWorker, type ThreadConnection } from './connectWorker.js';
 export { connectParent } from './connectParent.js';
 export { startWorker, type WorkerStartOptions } from './startWorker.js';
 export { workerExitText } from './WorkerChannel.js';
+export { connectByService, type ConnectByServiceOptions } from './connectByService.js';

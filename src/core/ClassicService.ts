@@ -28,6 +28,7 @@ const modules: Record<string, unknown> = byRef(
  * - `execute(code)`: runs statements in the global scope, as the Node REPL does.
  * - `eval(expression)`: the value of one expression in that scope.
  * - `globals`: `globalThis`.
+ * - `byRef(value)`: `value` back by reference (how `deliver()` leaves a copy here).
  *
  * Classic code imports with `modules.x` or `await import('x')`: unlike the interactive REPL, no `require` or
  * per-builtin globals are added to the global object of the serving program.
@@ -52,6 +53,14 @@ export class ClassicService extends Service {
    */
   execute(code: string): Promise<unknown> {
     return replEval(code);
+  }
+
+  /**
+   * `value` (a copy of what the peer sent, as it arrived) returned by reference: the peer gets a netref to this
+   * end's copy, which lives here until the peer releases it. A primitive comes back as itself. `deliver()` uses it.
+   */
+  byRef(value: unknown): unknown {
+    return value !== null && (typeof value === 'object' || typeof value === 'function') ? byRef(value) : value;
   }
 
   /** The value of one expression in the scope `execute` uses (`await` allowed); a SyntaxError for anything else. */

@@ -1,8 +1,12 @@
-import { Flags, MessageKind } from '../protocol/index.js';
+import { Flags, IterateAction, MAX_ITERATE_COUNT, MessageKind } from '../protocol/index.js';
 import { accessCheck, describeTarget, isThenable, readPath } from './accessCheck.js';
 import { unbox } from './boxing.js';
+import { showValue } from './showValue.js';
+import { copyValue } from './copyValue.js';
 import { CallContext, callStorage } from './currentCall.js';
+import { describeMembers } from './describeMembers.js';
 import { AttributeError, ConnectionClosedError, ProtocolError } from './errors.js';
+import { pullIterator } from './pullIterator.js';
 import type { Session } from './Session.js';
 
 /** A request of the peer's, checked for shape: [kind, flags, seq, target, path, payload]. */
@@ -13,15 +17,21 @@ const MAX_PATH = 64;
 /** Checks an untrusted decoded request; throws ProtocolError naming what is wrong. */
 export function checkRequest(msg: unknown[]): Request {
   if (msg.length !== 6) throw new ProtocolError(`a request has ${msg.length} fields, expected 6`);
-  const [, flags, seq, target, path] = msg;
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 7) {
-    throw new ProtocolError(`a request has invalid flags ${String(flags)}`);
+  const [kind, flags, seq, target, path] = msg;
+  if (
+    typeof flags !== 'number' ||
+    !Number.isInteger(flags) ||
+    flags < 0 ||
+    flags > 15 ||
+    ((flags & Flags.COPY) !== 0 && kind !== MessageKind.GET)
+  ) {
+    throw new ProtocolError(`a request has invalid flags ${showValue(flags)}`);
   }
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-    throw new ProtocolError(`a request has an invalid sequence number ${String(seq)}`);
+    throw new ProtocolError(`a request has an invalid sequence number ${showValue(seq)}`);
   }
   if (typeof target !== 'number' || !Number.isSafeInteger(target) || target < 0) {
-    throw new ProtocolError(`a request has an invalid target ${String(target)}`);
+    throw new ProtocolError(`a request has an invalid target ${showValue(target)}`);
   }
   if (!Array.isArray(path) || path.length > MAX_PATH || !path.every((n) => typeof n === 'string')) {
     throw new ProtocolError('a request has an invalid attribute path');
@@ -30,7 +40,14 @@ export function checkRequest(msg: unknown[]): Request {
 }
 
 /** Does what a request asks of `target`, through the access check. May return a promise. */
-function perform(session: Session, kind: number, target: unknown, path: string[], payload: unknown): unknown {
+function perform(
+  session: Session,
+  kind: number,
+  flags: number,
+  target: unknown,
+  path: string[],
+  payload: unknown,
+): unknown {
   const config = session.config;
   switch (kind) {
     case MessageKind.CALL: {
@@ -48,7 +65,16 @@ function perform(session: Session, kind: number, target: unknown, path: string[]
       });
     }
     case MessageKind.GET:
+      if (flags & Flags.COPY) return onHolder(readPath(target, path, config), (v) => copyValue(v, config));
       return readPath(target, path, config);
+    case MessageKind.DESCRIBE:
+      return onHolder(readPath(target, path, config), (v) => describeMembers(v, config));
+    case MessageKind.ITERATE: {
+      const [action, count] = payload as [number, number];
+      return onHolder(readPath(target, path, config), (v) =>
+        pullIterator(v, action, count, config, session.openIterators),
+      );
+    }
     case MessageKind.SET:
     case MessageKind.DEL: {
       if (path.length === 0) throw new AttributeError('no attribute name given');
@@ -104,6 +130,20 @@ export function prepare(session: Session, req: Request): Job {
     const holder = [payload];
     unbox(holder, session, waits, -1);
     args = holder;
+  } else if (kind === MessageKind.ITERATE) {
+    if (
+      !Array.isArray(payload) ||
+      payload.length !== 2 ||
+      !Object.values(IterateAction).includes(payload[0]) ||
+      !Number.isInteger(payload[1]) ||
+      payload[1] < 0 ||
+      payload[1] > MAX_ITERATE_COUNT
+    ) {
+      throw new ProtocolError(
+        `an iterate request carries [action, count]: action 0, 1 or 2, count at most ${MAX_ITERATE_COUNT}`,
+      );
+    }
+    args = payload;
   } else if (payload !== null && payload !== undefined) {
     throw new ProtocolError('this request carries no payload');
   }
@@ -129,6 +169,7 @@ export function run(session: Session, job: Job): void {
       perform,
       session,
       kind,
+      job.flags,
       t,
       path,
       kind === MessageKind.SET ? (job.args as unknown[])[0] : job.args,

@@ -40,13 +40,27 @@ type Members<T> = {
     : RemotePromise<T[K]>;
 };
 
+/** The items of an iterable or iterator type (never for anything else; strings are left out on purpose). */
+type Items<T> = T extends string
+  ? never
+  : T extends Iterable<infer X> | AsyncIterable<infer X>
+    ? X
+    : T extends Iterator<infer X> | AsyncIterator<infer X>
+      ? X
+      : never;
+
+/** A remote iterable or iterator can be iterated with `for await`; each item arrives as it would be returned. */
+type RemoteIteration<T> = [Items<T>] extends [never] ? unknown : AsyncIterable<Resolved<Items<T>>>;
+
 /**
  * A netref to a T that lives on the other end: every method returns a RemotePromise, every property read is
  * awaitable (a RemotePromise of its value), and whatever a member returns can be used before it resolves.
- * Private (`_x`) names and Service hooks are absent, as they are unreachable.
+ * Private (`_x`) names and Service hooks are absent, as they are unreachable. A remote iterable or iterator (and
+ * so a RemotePromise of one) is an `AsyncIterable` of its items: `for await (const x of remote.items())`.
  */
 export type Remote<T> = (T extends AnyFn ? RemoteMethod<T> : unknown) &
-  (T extends ByValueBuiltin ? unknown : T extends object ? Members<T> : unknown);
+  (T extends ByValueBuiltin ? unknown : T extends object ? Members<T> : unknown) &
+  RemoteIteration<T>;
 
 /**
  * The result of a remote call or attribute read: a Promise of the value, and at the same time a target for more

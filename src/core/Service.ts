@@ -15,6 +15,11 @@ export class Service {
   static serviceName?: string;
   /** Config this service asks of every connection it serves; the connection's own options come on top. */
   static protocolConfig?: Partial<ProtocolConfig>;
+  /**
+   * Doc strings of members by name, for `describe()` (and the shell): `static docs = { add: 'Adds two numbers' }`.
+   * A subclass's map is read before its base classes'; names that are not reachable are never described.
+   */
+  static docs?: Readonly<Record<string, string>>;
 
   /** Called when a connection to this service is up; a throw or rejection is logged, not sent anywhere. */
   onConnect(_conn: Connection): void | Promise<void> {}

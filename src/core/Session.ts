@@ -4,22 +4,40 @@ import { readPath } from './accessCheck.js';
 import { box, unbox, type BoxContext } from './boxing.js';
 import type { Connection } from './Connection.js';
 import type { CallContext } from './currentCall.js';
+import { describeMembers } from './describeMembers.js';
 import { checkRequest, prepare, run, type Job } from './Dispatcher.js';
 import { asError, errorToWire } from './errorCodec.js';
-import { AttributeError, ConnectionClosedError, ProtocolError, TimeoutError } from './errors.js';
+import { AttributeError, ConnectionClosedError, NetrefError, ProtocolError, TimeoutError } from './errors.js';
 import { ExportTable } from './ExportTable.js';
 import { ImportTable } from './ImportTable.js';
 import { label, makeNetref, nodeOf, type Base, type Node, type OutCall } from './netref.js';
-import type { ProtocolConfig } from './ProtocolConfig.js';
+import { OpenIterators } from './OpenIterators.js';
+import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from './ProtocolConfig.js';
+import { pullIterator } from './pullIterator.js';
+import { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
 
-export type Op = 'call' | 'get' | 'set' | 'del' | 'lookup';
+/** `copy` is a GET with the COPY flag (`obtain`); `iterate` carries `[action, count]` (`for await`). */
+export type Op = 'call' | 'get' | 'set' | 'del' | 'lookup' | 'iterate' | 'describe' | 'copy';
 const KIND: Record<Op, number> = {
   call: MessageKind.CALL,
   get: MessageKind.GET,
   set: MessageKind.SET,
   del: MessageKind.DEL,
   lookup: MessageKind.LOOKUP,
+  iterate: MessageKind.ITERATE,
+  describe: MessageKind.DESCRIBE,
+  copy: MessageKind.GET,
 };
+/** Requests a peer may not know: each is sent only to a peer whose hello lists its feature. */
+const FEATURE: Partial<Record<Op, string>> = { iterate: 'iterate', describe: 'describe', copy: 'copy' };
+const WHAT: Record<string, string> = {
+  iterate: 'remote iteration',
+  describe: 'describe()',
+  copy: 'obtain() (copies by value)',
+};
+
+/** Bytes of queued frames past which the outbox is written at once instead of at the end of the turn. */
+const OUTBOX_HIGH_WATER = 1024 * 1024;
 
 /** Heartbeat settings: ping after `interval` ms of silence, give up after `timeout` ms. */
 export interface HeartbeatOptions {
@@ -69,6 +87,8 @@ export class Session implements BoxContext {
   readonly ready: Promise<void>;
   readonly closedPromise: Promise<Error | undefined>;
   closeReason: Error | undefined;
+  /** Iterators the peer opened here and has not finished; closed with the connection. */
+  readonly openIterators = new OpenIterators();
 
   #state: 'handshake' | 'open' | 'closed' = 'handshake';
   #resolveReady!: () => void;
@@ -77,6 +97,8 @@ export class Session implements BoxContext {
   #nextSeq = 0;
   #pending = new Map<number, PendingCall>();
   #outbox: Uint8Array[] = [];
+  /** Bytes in #outbox: past OUTBOX_HIGH_WATER they are written at once, so the channel can push back. */
+  #outboxBytes = 0;
   #unflushed: PendingCall[] = [];
   #flushScheduled: NodeJS.Immediate | undefined;
   #finished: number[] = [];
@@ -91,6 +113,8 @@ export class Session implements BoxContext {
   #sweep: NodeJS.Timeout | undefined;
   #lastHeard = Date.now();
   #rootBase: Base = { kind: 'ref', id: 0, callable: false, released: false };
+  /** What the peer's hello says it speaks; undefined until it has arrived. */
+  #peerFeatures: readonly string[] | undefined;
   #root: unknown;
   #onClose: (reason: Error | undefined) => void;
 
@@ -152,6 +176,13 @@ export class Session implements BoxContext {
   enqueue(frame: Uint8Array): void {
     if (this.#state === 'closed') return;
     this.#outbox.push(frame);
+    this.#outboxBytes += frame.byteLength;
+    // Replies of one read (a peer's burst of small requests with large answers) must not pile up unwritten: written
+    // now, a full socket pauses the channel, which stops delivering the rest of the read until it drains.
+    if (this.#outboxBytes >= OUTBOX_HIGH_WATER) {
+      this.#flush();
+      return;
+    }
     // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
     // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
     this.#flushScheduled ??= setImmediate(this.#flush);
@@ -168,6 +199,7 @@ export class Session implements BoxContext {
     }
     const out = this.#outbox;
     this.#outbox = [];
+    this.#outboxBytes = 0;
     for (const call of this.#unflushed) call.frame = undefined;
     this.#unflushed = [];
     for (const frame of out) this.channel.send(frame);
@@ -192,6 +224,14 @@ export class Session implements BoxContext {
   /** Sends a request on `node` and returns the netref of its answer (a RemotePromise). Never throws. */
   request(op: Op, node: Node, payload: unknown): any {
     if (this.#state === 'closed') return this.#failed(this.#closedError());
+    const feature = FEATURE[op];
+    if (feature && this.#peerFeatures && !this.#peerFeatures.includes(feature)) {
+      return this.#failed(
+        new NetrefError(
+          `the peer does not support ${WHAT[op]}: its hello lists the features [${this.#peerFeatures.join(', ')}], not '${feature}'`,
+        ),
+      );
+    }
     const base = node.base;
     let flags = 0;
     let target: number;
@@ -217,6 +257,8 @@ export class Session implements BoxContext {
     try {
       if (op === 'call') boxed = box(payload, this, this, deferred, -1);
       else if (op === 'set') boxed = box(payload, this, this, deferred, 0);
+      else if (op === 'iterate') boxed = payload; // [action, count]: two small integers
+      if (op === 'copy') flags |= Flags.COPY;
       if (deferred.length) {
         return this.#later(
           node,
@@ -351,10 +393,18 @@ export class Session implements BoxContext {
     else if (base.kind === 'local') value = await base.promise;
     else value = this.#root;
     const path = node.path;
-    if (op === 'get') {
+    if (op === 'get' || op === 'copy' || op === 'iterate' || op === 'describe') {
       let v = value;
       for (const name of path) v = (v as Record<string, unknown>)[name];
-      return await v;
+      v = await v;
+      // A copy of data that came by value is that data; `obtain` copies the netrefs it may still hold.
+      if (op === 'get' || op === 'copy') return v;
+      const vn = nodeOf(v);
+      if (vn) return await vn.session.request(op, vn, payload);
+      // The value is here already: do locally what the peer would have done (it is ours now, public rules apply).
+      if (op === 'describe') return describeMembers(v, DEFAULT_PROTOCOL_CONFIG);
+      const [action, count] = payload as [number, number];
+      return await pullIterator(v, action, count, DEFAULT_PROTOCOL_CONFIG, undefined);
     }
     let holder: unknown = undefined;
     let v = value;
@@ -387,6 +437,11 @@ export class Session implements BoxContext {
       return Promise.resolve(undefined);
     }
     return Promise.resolve(this.request('get', node, null));
+  }
+
+  /** The async iterator `for await` and `buffiter` use on a netref: items fetched in growing chunks. */
+  iterate(netref: object, options?: ChunkOptions): RemoteIterator {
+    return new RemoteIterator(netref, options);
   }
 
   /** Releases a netref now (explicit `release` / `Symbol.dispose`). Idempotent. */
@@ -461,8 +516,11 @@ export class Session implements BoxContext {
   /** The kept answer of the peer's request `seq` (it targeted it with ON_ANSWER). */
   keptAnswer(seq: number): Promise<unknown> {
     const answer = this.#answers.get(seq);
-    if (!answer) return Promise.reject(new ProtocolError(`request #${seq} has no kept answer to pipeline on`));
-    return answer;
+    if (answer) return answer;
+    const missing = Promise.reject(new ProtocolError(`request #${seq} has no kept answer to pipeline on`));
+    // The request that asked may never await it (it is refused, or the connection closes first).
+    missing.catch(() => {});
+    return missing;
   }
 
   /** Registers the kept answer of the peer's request `seq` now; the returned function settles it. */
@@ -560,6 +618,7 @@ export class Session implements BoxContext {
         return;
       }
       this.#state = 'open';
+      this.#peerFeatures = check.features;
       this.#startHeartbeat();
       this.#resolveReady();
       return;
@@ -579,7 +638,9 @@ export class Session implements BoxContext {
       case MessageKind.GET:
       case MessageKind.SET:
       case MessageKind.DEL:
-      case MessageKind.LOOKUP: {
+      case MessageKind.LOOKUP:
+      case MessageKind.DESCRIBE:
+      case MessageKind.ITERATE: {
         const job = prepare(this, checkRequest(msg));
         if (this.#waiting.length || this.#handling >= this.config.maxPendingRequests) {
           this.#waiting.push(job);
@@ -615,7 +676,7 @@ export class Session implements BoxContext {
         this.#inflight.get(msg[1])?.abort(new Error('the caller cancelled the call'));
         return;
       case MessageKind.PING:
-        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed ping');
+        if (msg.length !== 2 || typeof msg[1] !== 'number') throw new ProtocolError('malformed ping');
         this.enqueue(encode([MessageKind.PONG, msg[1], performance.timeOrigin + performance.now()]));
         return;
       case MessageKind.PONG: {
@@ -646,12 +707,13 @@ export class Session implements BoxContext {
     const value = holder[0];
     const call = this.#pending.get(seq);
     if (!call) return;
+    // Checked while the call is still pending, so that closing the connection rejects it.
+    if (msg[0] === MessageKind.ERROR && !(value instanceof Error)) {
+      throw new ProtocolError('an error reply does not carry an Error');
+    }
     this.#pending.delete(seq);
     if (msg[0] === MessageKind.RESULT) this.#settle(call, { ok: true, value });
-    else {
-      if (!(value instanceof Error)) throw new ProtocolError('an error reply does not carry an Error');
-      this.#settle(call, { ok: false, error: value });
-    }
+    else this.#settle(call, { ok: false, error: value as Error });
   }
 
   #startHeartbeat(): void {
@@ -722,6 +784,7 @@ export class Session implements BoxContext {
     this.#waiting = [];
     this.exports.clear();
     this.imports.clear();
+    this.openIterators.closeAll();
     this.#published.clear();
     for (const t of this.#timers) clearTimeout(t);
     if (this.#sweep) clearInterval(this.#sweep);

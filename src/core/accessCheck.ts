@@ -1,6 +1,7 @@
 import { AttributeError } from './errors.js';
 import type { ProtocolConfig } from './ProtocolConfig.js';
 import { Service } from './Service.js';
+import { showValue } from './showValue.js';
 import { nodeOf } from './netref.js';
 
 /** What the peer wants to do with a name. `call` reads the name in order to call it with its holder as `this`. */
@@ -35,7 +36,7 @@ const SERVICE_NAMES = new Set(Object.getOwnPropertyNames(Service.prototype).filt
 /** How an object is named in error messages: `a CalculatorService`, `function add`, `an object`. */
 export function describeTarget(target: unknown): string {
   if (typeof target === 'function') return `function ${target.name || '(anonymous)'}`;
-  if (target === null || typeof target !== 'object') return String(target);
+  if (target === null || typeof target !== 'object') return showValue(target);
   const proto = Object.getPrototypeOf(target);
   const cls = proto?.constructor?.name;
   if (!cls || proto === Object.prototype) return 'an object';
@@ -154,4 +155,40 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
     (typeof v === 'object' || typeof v === 'function') &&
     typeof (v as { then?: unknown }).then === 'function'
   );
+}
+
+/** How an iterator opened by ITERATE yields: a sync iterator's values are awaited, as `for await` does. */
+export type IteratorMode = 'sync' | 'async';
+
+/**
+ * The exposure rule for iteration (ITERATE, `for await` over a netref): the method that opens `target`'s iterator,
+ * or undefined when it has none the peer may use. These well-known symbols are the only symbol-keyed members a
+ * peer ever reaches, and only this way: an object that declares itself iterable with a method on its prototype
+ * chain (below `Object.prototype`, `Function.prototype` and `Service.prototype`, like any reachable method) or an
+ * own one can be iterated, which is what calling a `values()` method of it would give. A getter is never run here.
+ * With `allowAllAttrs` any such method counts. A netref of another connection opens its own remote iteration.
+ */
+export function iteratorMethod(
+  target: object,
+  config: ProtocolConfig,
+): { method: (...a: unknown[]) => unknown; mode: IteratorMode } | undefined {
+  if (nodeOf(target)) {
+    const method = (target as Record<symbol, unknown>)[Symbol.asyncIterator] as (...a: unknown[]) => unknown;
+    return { method, mode: 'async' };
+  }
+  for (const [symbol, mode] of [
+    [Symbol.asyncIterator, 'async'],
+    [Symbol.iterator, 'sync'],
+  ] as const) {
+    for (let p: object | null = target; p; p = Object.getPrototypeOf(p)) {
+      if (!config.allowAllAttrs && (p === Object.prototype || p === Function.prototype || p === Service.prototype)) {
+        break;
+      }
+      const d = Object.getOwnPropertyDescriptor(p, symbol);
+      if (!d) continue;
+      if (typeof d.value === 'function') return { method: d.value as (...a: unknown[]) => unknown, mode };
+      break; // a getter or a non-function shadows whatever is further up
+    }
+  }
+  return undefined;
 }

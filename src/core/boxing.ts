@@ -196,7 +196,10 @@ function unboxSlot(
   if (value instanceof Tagged && value.tag === Tag.PROMISE) {
     if (!waits) throw new ProtocolError('a promise reference is not allowed here');
     const [onAnswer, target, path] = checkPromiseTag(value.value);
-    waits.push(ctx.resolvePromise(onAnswer, target, path).then((v) => (holder[key] = v)));
+    const wait = ctx.resolvePromise(onAnswer, target, path).then((v) => (holder[key] = v));
+    // Awaited when the request runs; a request refused before that (or a closed connection) never awaits it.
+    wait.catch(() => {});
+    waits.push(wait);
     return undefined;
   }
   return unbox(value, ctx, waits, depth);

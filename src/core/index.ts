@@ -27,3 +27,6 @@ export {
   DiscoveryError,
 } from './errors.js';
 export type { Remote, RemotePromise } from './Remote.js';
+export { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
+export { copyValue } from './copyValue.js';
+export { type MemberDescription } from './describeMembers.js';

@@ -111,6 +111,8 @@ const handler: ProxyHandler<Target> = {
       if (name === Symbol.toPrimitive || name === inspect.custom) return () => label(node);
       if (name === Symbol.toStringTag) return 'Netref';
       if (name === Symbol.dispose) return () => node.session.releaseNetref(target[PROXY]);
+      // `for await (const x of netref)`: iterated on the remote end, fetched in chunks (RemoteIterator).
+      if (name === Symbol.asyncIterator) return () => node.session.iterate(target[PROXY]);
       return undefined;
     }
     if (isAwaitable(node)) {

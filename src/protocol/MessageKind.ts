@@ -14,8 +14,13 @@ export const MessageKind = {
   DEL: 4,
   /** Look up the object published under the name `path[0]`. `target` is 0, `payload` null. */
   LOOKUP: 5,
-  /** Describe reachable names at `path` (for shells). Reserved. */
+  /** List the reachable names of the value at `path`, with their kind, arity and doc string. `payload` is null. */
   DESCRIBE: 6,
+  /**
+   * Iterate the value at `path`: `payload` is `[action, count]` (see IterateAction). Answers
+   * `[items, done, iterator, error?]`.
+   */
+  ITERATE: 7,
   // replies: [kind, seq, value]
   RESULT: 8,
   ERROR: 9,
@@ -44,7 +49,22 @@ export const Flags = {
   KEEP: 2,
   /** Do not reply (oneway). Errors are logged on the callee. */
   ONEWAY: 4,
+  /** GET only: answer with a deep copy of the value (class instances become plain data; `obtain`). */
+  COPY: 8,
 } as const;
+
+/** The first element of an ITERATE payload. */
+export const IterateAction = {
+  /** Open the value's iterator (`Symbol.asyncIterator`, `Symbol.iterator`, or the value itself if it has `next`). */
+  OPEN: 0,
+  /** Pull more items from the target, an iterator an earlier OPEN answered. */
+  NEXT: 1,
+  /** Close the target iterator early: call its `return()`. */
+  CLOSE: 2,
+} as const;
+
+/** The most items one ITERATE may ask for. */
+export const MAX_ITERATE_COUNT = 65536;
 
 /** Index of the flags byte in an encoded request frame: 0x96 (fixarray 6), kind (fixint), flags (fixint). */
 export const FLAGS_OFFSET = 2;
