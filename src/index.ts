@@ -37,9 +37,11 @@ export type { ShsServerOptions, ShsClientOptions, ShsCredentials, KeyPair } from
 export { tlsAuthenticator } from './auth/index.js';
 export type { TlsAuthenticatorOptions, TlsConnectOptions, TlsCredentials } from './auth/index.js';
 export { connect, connectChannel, connectStream, connectPipes, type ConnectOptions } from './connect/index.js';
+export { ReconnectingConnection, type ReconnectOptions, type ReconnectState } from './connect/index.js';
 export { connectStdpipes, connectSubproc, type SubprocOptions, type SubprocConnection } from './connect/index.js';
 export { ClassicService } from './core/index.js';
-export { classic, type ClassicConnection, type ClassicMembers } from './connect/index.js';
+export { type ClassicConnection, type ClassicMembers } from './connect/index.js';
+export { classic } from './helpers/index.js';
 export {
   Server,
   ForkingServer,

@@ -10,7 +10,10 @@ import {
   ClassicService,
   connectChannel,
   isNetref,
+  obtain,
   Server,
+  teleport,
+  upload,
   type ClassicConnection,
 } from '../src/index.js';
 import { TapChannel, within } from './support/pair.js';
@@ -221,6 +224,22 @@ describe('classic mode', () => {
 });
 
 describe('classic factories and servers', () => {
+  it('the classic namespace holds the factories and the helpers for a classic connection', async () => {
+    for (const name of ['connect', 'connectSubproc', 'connectThread', 'connectChannel'] as const) {
+      assert.equal(typeof classic[name], 'function', name);
+    }
+    assert.equal(classic.obtain, obtain);
+    assert.equal(classic.teleport, teleport);
+    assert.equal(classic.upload, upload);
+    const { c, close } = await classicPair();
+    try {
+      const double = await classic.teleport(c, (x: number) => x * 2);
+      assert.equal(await double(21), 42);
+    } finally {
+      await close();
+    }
+  });
+
   it('a Server refuses ClassicService on a non-loopback host without an authenticator', async () => {
     const server = new Server(ClassicService, { host: '0.0.0.0', port: 0 });
     await assert.rejects(server.start(), /refusing to serve a service with allowAllAttrs .* insecure: true/);

@@ -14,3 +14,4 @@ export { obtain } from './obtain.js';
 export { deliver } from './deliver.js';
 export { describe } from './describe.js';
 export { teleport } from './teleport.js';
+export { classic } from './classic.js';
