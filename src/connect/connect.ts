@@ -6,6 +6,7 @@ import { abortReason, connectChannel } from './connectChannel.js';
 import { connectByService } from './connectByService.js';
 import { openSocket, runAuthenticator } from './openSocket.js';
 import { parseTarget } from './parseTarget.js';
+import { ReconnectingConnection, type ReconnectOptions } from './ReconnectingConnection.js';
 
 /**
  * Connects over TCP or a Unix socket: `connect(host, port)`, `connect('tcp://host:port')`,
@@ -13,15 +14,36 @@ import { parseTarget } from './parseTarget.js';
  *
  * Rejects with a clear error (and leaves no socket behind) when the address is bad, nothing listens there, the
  * authenticator refuses, the handshake fails or times out, or `signal` aborts.
+ *
+ * With `reconnect`, resolves with a ReconnectingConnection that dials again after a break (the first dial is not
+ * retried: its failure rejects as above).
  */
+export function connect(
+  uri: string | { host?: string; port: number } | { path: string },
+  options: ConnectOptions & { reconnect: ReconnectOptions },
+): Promise<ReconnectingConnection>;
+export function connect(
+  host: string,
+  port: number,
+  options: ConnectOptions & { reconnect: ReconnectOptions },
+): Promise<ReconnectingConnection>;
 export function connect(
   uri: string | { host?: string; port: number } | { path: string },
   options?: ConnectOptions,
 ): Promise<Connection>;
 export function connect(host: string, port: number, options?: ConnectOptions): Promise<Connection>;
-export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Connection> {
+export async function connect(a: unknown, b?: unknown, c?: unknown): Promise<Connection | ReconnectingConnection> {
   const portGiven = typeof b === 'number' || (typeof b === 'string' && /^\d+$/.test(b));
-  const options = ((portGiven ? c : b) ?? {}) as ConnectOptions;
+  const options = ((portGiven ? c : b) ?? {}) as ConnectOptions & { reconnect?: ReconnectOptions };
+  if (options.reconnect) {
+    const { reconnect, signal, ...rest } = options;
+    // Each dial is a plain connect with the same target and options; close() aborts one under way.
+    const dial = (s: AbortSignal): Promise<Connection> =>
+      portGiven
+        ? connect(a as string, b as number, { ...rest, signal: s })
+        : connect(a as string, { ...rest, signal: s });
+    return ReconnectingConnection.open(dial, reconnect, signal);
+  }
   const target = parseTarget(a, portGiven ? b : undefined);
   if ('service' in target) return connectByService(target.service, options);
   const config = resolveProtocolConfig(options.protocolConfig);

@@ -1,4 +1,10 @@
 export { connect } from './connect.js';
+export {
+  ReconnectingConnection,
+  backoffDelay,
+  type ReconnectOptions,
+  type ReconnectState,
+} from './ReconnectingConnection.js';
 export { connectChannel } from './connectChannel.js';
 export { connectStream, connectPipes } from './connectStream.js';
 export { parseUri, type ConnectTarget } from './parseTarget.js';
