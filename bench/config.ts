@@ -1,4 +1,4 @@
-/** How much work one bench run does. Defaults keep a full run well under a minute on 2 cores. */
+/** How much work one bench run does. Defaults keep a full run (all tables) under two minutes on 2 cores. */
 export interface BenchConfig {
   scale: number;
   /** Calls made before each measurement, so the JIT and the sockets are warm. */

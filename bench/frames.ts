@@ -9,20 +9,42 @@ const EMPTY = Buffer.alloc(0);
  */
 export class FrameReader {
   #rest: Buffer = EMPTY;
+  /** Chunks of a frame too big for what has arrived so far, kept apart so a 1 MiB frame is copied once. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #needed = 0;
 
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
-    // Frames split across chunks are rare with small frames; only then is anything copied.
-    const buf = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    if (this.#needed > 0) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes < this.#needed) return;
+      chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#needed = 0;
+    } else if (this.#rest.length > 0) {
+      chunk = Buffer.concat([this.#rest, chunk]);
+    }
+    const buf = chunk;
     let offset = 0;
     while (buf.length - offset >= 4) {
       const length = buf.readUInt32BE(offset);
       if (length > MAX_FRAME_BYTES) throw new Error(`frame of ${length} bytes is over ${MAX_FRAME_BYTES}`);
       const end = offset + 4 + length;
-      if (end > buf.length) break;
+      if (end > buf.length) {
+        this.#needed = 4 + length;
+        break;
+      }
       onFrame(buf.subarray(offset, end));
       offset = end;
     }
-    this.#rest = offset === buf.length ? EMPTY : buf.subarray(offset);
+    const rest = offset === buf.length ? EMPTY : buf.subarray(offset);
+    if (this.#needed > 0) {
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
+      this.#rest = EMPTY;
+    } else this.#rest = rest;
   }
 }
 

@@ -1,5 +1,6 @@
-// `npm run bench`: netref against a raw length-prefixed TCP ping-pong, each server in its own process; then over a
-// MessagePort; then the cost of the secure channel and TLS beside plain TCP.
+// `npm run bench`: netref against a raw length-prefixed TCP ping-pong, each server in its own process (W1/W2, then
+// W3-W6 against the same servers); then over a MessagePort; then the cost of the secure channel and TLS beside plain
+// TCP; then netref beside the peers birpc, comlink and Cap'n Web. Results and how to read them: bench/RESULTS.md.
 import os from 'node:os';
 import { connect, type Connection } from '../dist/index.js';
 import { IN_FLIGHT, RAW_PAYLOAD_BYTES, readConfig, type BenchConfig } from './config.js';
@@ -7,13 +8,15 @@ import { makeFrame } from './frames.js';
 import { RawClient } from './rawClient.js';
 import { formatTable, type Row } from './report.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
+import { runPeerBench } from './peerBench.js';
 import { runSecureBench } from './secureBench.js';
+import { measureTcpWorkloads } from './tcpWorkloads.js';
 import { runThreadBench } from './threadBench.js';
 import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
-const LATENCY_TARGET = 1.2;
-const THROUGHPUT_TARGET = 0.7;
+const LATENCY_TARGET = 1.1;
+const THROUGHPUT_TARGET = 0.9;
 
 interface Subject {
   name: 'raw' | 'netref';
@@ -46,12 +49,18 @@ async function main(): Promise<void> {
     const rows = await measure(subjects, config);
     console.log();
     console.log(formatTable(rows));
+    console.log();
+    console.log('W3-W6 over TCP: callback, bulk, reference cycle, connect; raw baselines from the same servers');
+    const more = await measureTcpWorkloads(raw, conn, { raw: rawServer.port, netref: netrefServer.port }, config);
+    console.log();
+    console.log(formatTable(more));
   } finally {
     await Promise.allSettled([raw?.close(), conn?.close()]);
     await Promise.allSettled(servers.map((s) => s.stop()));
   }
   await runThreadBench(config);
   await runSecureBench(config);
+  await runPeerBench(config);
 }
 
 /** The two call paths, each tried once first so a broken server fails loudly instead of benchmarking errors. */
@@ -95,11 +104,11 @@ async function measure(subjects: readonly Subject[], config: BenchConfig): Promi
   };
   const max = { bound: 'max', ratio: LATENCY_TARGET } as const;
   return [
-    { workload: 'sequential mean (us/call)', raw: rawLat.mean, netref: refLat.mean, decimals: 1, target: max },
-    { workload: 'sequential p50 (us/call)', raw: rawLat.p50, netref: refLat.p50, decimals: 1 },
-    { workload: 'sequential p99 (us/call)', raw: rawLat.p99, netref: refLat.p99, decimals: 1 },
+    { workload: 'W1 sequential mean (us/call)', raw: rawLat.mean, netref: refLat.mean, decimals: 1, target: max },
+    { workload: 'W1 sequential p50 (us/call)', raw: rawLat.p50, netref: refLat.p50, decimals: 1 },
+    { workload: 'W1 sequential p99 (us/call)', raw: rawLat.p99, netref: refLat.p99, decimals: 1 },
     {
-      workload: `${IN_FLIGHT} in flight (calls/s)`,
+      workload: `W2 ${IN_FLIGHT} in flight (calls/s)`,
       raw: rate('raw'),
       netref: rate('netref'),
       decimals: 0,
