@@ -1,77 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connect, connectSubproc, type Remote } from '../src/index.js';
+import { bin, root, runCli, startCli, stopCli } from './support/netrefCli.js';
 import { within } from './support/pair.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'netref.js');
 const calc = join(root, 'test', 'fixtures', 'cli-calc.mjs');
 
 interface Calc {
   add(a: number, b: number): number;
   pid(): number;
   isMainThread(): Promise<boolean>;
-}
-
-interface Started {
-  child: ChildProcess;
-  uri: string;
-  stderr: () => string;
-}
-
-/** Starts `netref ARGS` and waits (bounded) for its one "listening on URI" line on stdout. */
-async function startCli(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const lines = createInterface({ input: child.stdout! });
-  try {
-    const uri = await within(
-      new Promise<string>((resolve, reject) => {
-        lines.on('line', (line) => {
-          const m = /^netref (?:serve|classic) listening on (\S+)$/.exec(line);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`netref exited with ${code} before listening: ${stderr}`)));
-      }),
-      20_000,
-      'the listening line',
-    );
-    return { child, uri, stderr: () => stderr };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-}
-
-/** Sends SIGTERM and waits (bounded) for the exit; resolves with the exit code. */
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return within(exited, 10_000, 'netref to exit on SIGTERM');
-}
-
-/** Runs `netref ARGS` to completion (bounded); for commands that fail at once. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return within(done, 20_000, `netref ${args.join(' ')}`).catch((error) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
 }
 
 describe('netref serve', () => {
@@ -101,7 +43,7 @@ describe('netref serve', () => {
       else assert.equal(pid, child.pid);
       assert.equal(await svc.isMainThread(), mode !== 'threaded');
       const closed = conn.closed;
-      assert.equal(await stop(child), 0);
+      assert.equal(await stopCli(child), 0);
       await within(closed, 5000, 'the client connection to close');
     });
   }
@@ -115,7 +57,7 @@ describe('netref serve', () => {
       const conn = await connect({ path });
       assert.equal(await (conn.root as Remote<Calc>).add(1, 1), 2);
       await conn.close();
-      assert.equal(await stop(child), 0);
+      assert.equal(await stopCli(child), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -167,7 +109,7 @@ describe('netref classic', () => {
     assert.equal(await conn.root.eval('6 * 7'), 42);
     assert.equal(await conn.root.modules.os.hostname(), (await import('node:os')).hostname());
     await conn.close();
-    assert.equal(await stop(child), 0);
+    assert.equal(await stopCli(child), 0);
   });
 
   // Only the refusal is tried: tests never bind beyond 127.0.0.1.

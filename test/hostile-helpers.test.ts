@@ -130,8 +130,9 @@ describe('hostile peers: a request refused at receipt', () => {
       },
       /duplicate request number/,
     );
-    // node:test fails this test if either left a rejection unhandled; give it a turn to surface.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // node:test fails this test if either left a rejection unhandled; Node reports those once the microtasks of a
+    // turn have run, so one macrotask later they have surfaced.
+    await new Promise((resolve) => setImmediate(resolve));
     await assertServerHealthy(fx);
   });
 });

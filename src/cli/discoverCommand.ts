@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
-import { discover, type DiscoveredService } from '../registry/index.js';
+import { DEFAULT_DISCOVER_TIMEOUT, discover, type DiscoveredService } from '../registry/index.js';
+import { parseFlags } from './flags.js';
 import { UsageError } from './UsageError.js';
 
 export const DISCOVER_USAGE = `usage: netref discover [NAME] [--timeout MS] [--all] [--registry HOST:PORT] [--interface ADDR]
@@ -33,22 +33,17 @@ export function discoveryTable(services: DiscoveredService[]): string {
  * one answered, 1 when none did (the message goes to stderr), 2 for bad options (UsageError, thrown).
  */
 export async function discoverCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        timeout: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        registry: { type: 'string' },
-        interface: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      timeout: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      registry: { type: 'string' },
+      interface: { type: 'string' },
+    },
+  });
   const v = parsed.values;
   if (parsed.positionals.length > 1) throw new UsageError('netref discover takes at most one NAME');
   const timeout = v.timeout === undefined ? undefined : Number(v.timeout);
@@ -64,7 +59,9 @@ export async function discoverCommand(args: string[]): Promise<number> {
   });
   if (services.length === 0) {
     const what = name ? `no service named '${name}'` : 'no netref service';
-    console.error(`${what} answered within ${timeout ?? 2000} ms${v.registry ? ` (registry ${v.registry})` : ''}`);
+    console.error(
+      `${what} answered within ${timeout ?? DEFAULT_DISCOVER_TIMEOUT} ms${v.registry ? ` (registry ${v.registry})` : ''}`,
+    );
     return 1;
   }
   console.log(discoveryTable(services));

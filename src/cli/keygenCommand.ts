@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { generateKeys, keyFileText, writeKeyFile } from '../auth/index.js';
 import { UsageError } from './UsageError.js';
 
@@ -10,17 +10,12 @@ import { UsageError } from './UsageError.js';
  * options.
  */
 export function keygenCommand(args: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: { out: { type: 'string' }, force: { type: 'boolean', default: false } },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: { out: { type: 'string' }, force: { type: 'boolean', default: false } },
+  });
   if (values.out === '') throw new UsageError('--out needs a file name');
   if (values.force && values.out === undefined) throw new UsageError('--force replaces the file of --out; give --out');
   const keys = generateKeys();

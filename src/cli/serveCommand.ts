@@ -30,16 +30,16 @@ function fromCwd(module: string): string {
 }
 
 /** Waits for SIGINT or SIGTERM, or for `done`; removes its handlers either way. */
-function untilStopped(done?: Promise<unknown>): Promise<string> {
+function untilStopped(done?: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
+    const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve(signal);
+      resolve();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    void done?.then(() => stop('done'));
+    void done?.then(stop);
   });
 }
 
@@ -68,9 +68,9 @@ export async function serveCommand(command: 'serve' | 'classic', args: string[])
     const service: ServiceLike = command === 'classic' ? ClassicService : await loadServiceModule(spec);
     const conn = await connectStdpipes({ service });
     console.error(`${label} listening on stdio`);
-    const stopped = await untilStopped(conn.closed);
+    await untilStopped(conn.closed);
     await conn.close();
-    return stopped === 'done' ? 0 : 0;
+    return 0;
   }
 
   if (auth) {

@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-
 /** The options `netref serve` and `netref classic` share (DESIGN §3 "The command line"). */
 export interface ServeFlags {
   host: string | undefined;
@@ -18,46 +16,33 @@ export interface ServeFlags {
   positionals: string[];
 }
 
+import { integerFlag, parseFlags } from './flags.js';
 import { UsageError } from './UsageError.js';
 
 export { UsageError };
 
-function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new UsageError(`--${flag} takes a whole number from ${min} to ${max}, got '${text}'`);
-  }
-  return n;
-}
-
 /** Parses the options of a serving command; throws UsageError naming what is wrong. */
 export function parseServeFlags(args: string[]): ServeFlags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        path: { type: 'string' },
-        stdio: { type: 'boolean', default: false },
-        mode: { type: 'string', default: 'event' },
-        workers: { type: 'string' },
-        'max-connections': { type: 'string' },
-        insecure: { type: 'boolean', default: false },
-        key: { type: 'string' },
-        'network-key': { type: 'string' },
-        'authorized-keys': { type: 'string' },
-        register: { type: 'boolean', default: false },
-        registry: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      path: { type: 'string' },
+      stdio: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'event' },
+      workers: { type: 'string' },
+      'max-connections': { type: 'string' },
+      insecure: { type: 'boolean', default: false },
+      key: { type: 'string' },
+      'network-key': { type: 'string' },
+      'authorized-keys': { type: 'string' },
+      register: { type: 'boolean', default: false },
+      registry: { type: 'string' },
+    },
+  });
   const v = parsed.values;
   const mode = v.mode as string;
   if (mode !== 'event' && mode !== 'threaded' && mode !== 'forking') {
@@ -84,12 +69,12 @@ export function parseServeFlags(args: string[]): ServeFlags {
   }
   return {
     host: v.host,
-    port: integer('port', v.port, 0, 65535),
+    port: integerFlag('port', v.port, 0, 65535),
     path: v.path,
     stdio: v.stdio!,
     mode,
-    workers: integer('workers', v.workers, 1, 1024),
-    maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000),
+    workers: integerFlag('workers', v.workers, 1, 1024),
+    maxConnections: integerFlag('max-connections', v['max-connections'], 1, 1_000_000),
     insecure: v.insecure!,
     key: v.key,
     networkKey: v['network-key'],

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Channel, ChannelReceiver } from '../channel/index.js';
 import { StreamChannel } from '../channel/index.js';
-import { resolveProtocolConfig, type Connection } from '../core/index.js';
+import { resolveProtocolConfig, settlesWithin, type Connection } from '../core/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { abortReason, connectChannel } from './connectChannel.js';
+import { ExitWatchingChannel } from './ExitWatchingChannel.js';
 
 /** Options of `connectSubproc`: every factory's, plus how the child is run. */
 export interface SubprocOptions extends ConnectOptions {
@@ -24,8 +24,8 @@ export type SubprocConnection = Connection & { readonly process: ChildProcess };
 /** How a child ended, in words: `exited with code 3`, `was killed by SIGKILL`. */
 function exitText(child: ChildProcess): string {
   const { exitCode, signalCode, pid } = child;
-  const what = signalCode ? `was killed by ${signalCode}` : `exited with code ${exitCode}`;
-  return `the child process ${pid ?? ''} ${what}`.replace('  ', ' ');
+  const who = pid === undefined ? 'the child process' : `the child process ${pid}`;
+  return `${who} ${signalCode ? `was killed by ${signalCode}` : `exited with code ${exitCode}`}`;
 }
 
 /** Resolves once the child has exited (at once if it has). */
@@ -35,78 +35,28 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * The child's stdio as a channel. When the child's end closes first, the close is reported once the child has
- * exited (waiting a bounded time), with its exit code or signal as the reason: what a caller needs to know.
+ * The child's stdio as a channel, closed with the child's exit code or signal as the reason when the child ends
+ * (see ExitWatchingChannel). An orderly goodbye followed by exit 0 is an orderly close. A child that exits while
+ * its stdout stays open (a grandchild holds it) ends the connection all the same, a second later.
  */
-class ChildChannel implements Channel {
-  readonly info = { transport: 'subprocess' };
-  #inner: StreamChannel;
-  #child: ChildProcess;
-  #closedByUs = false;
-
+class ChildChannel extends ExitWatchingChannel {
   constructor(child: ChildProcess, maxFrameSize: number) {
-    this.#child = child;
-    this.#inner = new StreamChannel(child.stdout!, child.stdin!, { maxFrameSize, info: this.info });
-  }
-
-  get isClosed(): boolean {
-    return this.#inner.isClosed;
-  }
-
-  start(receiver: ChannelReceiver): void {
-    let notified = false;
-    const notify = (error: Error | undefined) => {
-      if (notified) return;
-      notified = true;
-      receiver.closed(error);
-    };
-    // The child exited but its stdout stays open (a grandchild holds it): the connection is over all the same.
-    const onExit = () => {
-      const t = setTimeout(() => {
-        if (notified) return;
-        notify(new Error(exitText(this.#child)));
-        this.#closedByUs = true;
-        this.#inner.close();
-      }, 1000);
-      t.unref();
-    };
-    this.#child.once('exit', onExit);
-    this.#inner.start({
-      frame: (f) => receiver.frame(f),
-      drained: () => receiver.drained?.(),
-      closed: (error) => {
-        this.#child.off('exit', onExit);
-        if (this.#closedByUs) return notify(error);
-        const timer = setTimeout(() => notify(error), 1000);
-        void exited(this.#child).then(() => {
-          clearTimeout(timer);
-          const { exitCode } = this.#child;
-          // An orderly goodbye followed by exit 0 is an orderly close; anything else names how the child ended.
-          notify(!error && exitCode === 0 ? undefined : new Error(exitText(this.#child), { cause: error }));
-        });
+    const info = { transport: 'subprocess' };
+    const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+    super(
+      new StreamChannel(child.stdout!, child.stdin!, { maxFrameSize, info }),
+      {
+        exited: hasExited,
+        onExit: (listener) => {
+          child.once('exit', listener);
+          return () => child.off('exit', listener);
+        },
+        exitError: (cause) => new Error(exitText(child), { cause }),
+        orderly: (error) => !error && child.exitCode === 0,
+        exitGrace: 1000,
       },
-    });
-  }
-
-  send(frame: Uint8Array): boolean {
-    return this.#inner.send(frame);
-  }
-
-  flush(): void {
-    this.#inner.flush();
-  }
-
-  pause(): void {
-    this.#inner.pause();
-  }
-
-  resume(): void {
-    this.#inner.resume();
-  }
-
-  close(): void {
-    this.#closedByUs = true;
-    this.#inner.close();
+      info,
+    );
   }
 }
 
@@ -115,13 +65,7 @@ async function endChild(child: ChildProcess, grace: number): Promise<void> {
   const done = exited(child);
   for (const signal of [undefined, 'SIGTERM', 'SIGKILL'] as const) {
     if (signal) child.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      done.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
-    ]);
-    clearTimeout(timer);
-    if (!timedOut) return;
+    if (await settlesWithin(done, grace)) return;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, toServiceModule, type ServiceModule } from '../core/index.js';
+import { settlesWithin, siblingModule, toServiceModule, type ServiceModule } from '../core/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { attachWorker, type ThreadConnection } from './connectWorker.js';
 import { startWorker, type WorkerStartOptions } from './startWorker.js';
@@ -20,17 +20,10 @@ function exited(worker: Worker): Promise<void> {
   return new Promise((resolve) => worker.once('exit', () => resolve()));
 }
 
+/** Ends the worker: waits `grace` ms for it to exit by itself, then terminates it. */
 async function endWorker(worker: Worker, grace: number): Promise<void> {
   const done = exited(worker);
-  if (grace > 0) {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      done.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
-    ]);
-    clearTimeout(timer);
-    if (!timedOut) return;
-  }
+  if (grace > 0 && (await settlesWithin(done, grace))) return;
   await worker.terminate();
   await done;
 }

@@ -30,3 +30,4 @@ export type { Remote, RemotePromise } from './Remote.js';
 export { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
 export { copyValue } from './copyValue.js';
 export { type MemberDescription } from './describeMembers.js';
+export { settlesWithin } from './settlesWithin.js';

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
 import { PortChannel, StreamChannel, type ChannelInfo } from '../channel/index.js';
-import { ConnectionClosedError, type PeerInfo } from '../core/index.js';
+import { ConnectionClosedError, settlesWithin, type PeerInfo } from '../core/index.js';
 import { encode, MessageKind } from '../protocol/index.js';
 import type { Served } from './ServerBase.js';
 
@@ -112,13 +112,8 @@ export class ThreadLink implements Served {
   async close(): Promise<void> {
     if (this.#finished) return;
     this.#askClose();
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      this.done.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_GRACE))),
-    ]);
-    clearTimeout(timer);
-    if (late) this.cut(new ConnectionClosedError('the server closed the connection (its worker thread was busy)'));
+    if (!(await settlesWithin(this.done, CLOSE_GRACE)))
+      this.cut(new ConnectionClosedError('the server closed the connection (its worker thread was busy)'));
     await this.done;
   }
 
