@@ -9,7 +9,13 @@ export interface BenchConfig {
   inFlightCalls: number;
   /** Raw and netref alternate this many times, so drift (CPU frequency, other load) hits both alike. */
   rounds: number;
+  /** The sections to run (all unless `--only` / BENCH_ONLY names some). */
+  sections: ReadonlySet<Section>;
 }
+
+/** The parts of a bench run, in the order they run; `--only tcp,peers` runs just those. */
+export const SECTIONS = ['tcp', 'thread', 'secure', 'peers'] as const;
+export type Section = (typeof SECTIONS)[number];
 
 /** Outstanding calls in the throughput workload; fixed because the target is stated for it. */
 export const IN_FLIGHT = 64;
@@ -20,8 +26,9 @@ export const RAW_PAYLOAD_BYTES = 16;
 const DEFAULTS = { warmupCalls: 2_000, sequentialCalls: 10_000, inFlightCalls: 100_000, rounds: 3 };
 
 /**
- * Reads BENCH_SCALE, BENCH_WARMUP, BENCH_SEQUENTIAL, BENCH_IN_FLIGHT, BENCH_ROUNDS, and the same as
- * `--scale=0.1`, `--warmup 500`… on the command line (which wins). Scale multiplies the three counts.
+ * Reads BENCH_SCALE, BENCH_WARMUP, BENCH_SEQUENTIAL, BENCH_IN_FLIGHT, BENCH_ROUNDS, BENCH_ONLY, and the same as
+ * `--scale=0.1`, `--warmup 500`, `--only tcp,thread`… on the command line (which wins). Scale multiplies the three
+ * counts.
  */
 export function readConfig(argv: readonly string[] = process.argv.slice(2), env = process.env): BenchConfig {
   const args = parseArgs(argv);
@@ -34,6 +41,14 @@ export function readConfig(argv: readonly string[] = process.argv.slice(2), env 
     return value;
   };
   const scale = pick('scale', 'BENCH_SCALE') ?? 1;
+  const only = args.get('only') ?? env.BENCH_ONLY;
+  const sections = new Set<Section>();
+  for (const name of only ? only.split(',') : SECTIONS) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new Error(`--only / BENCH_ONLY names '${name}'; the sections are ${SECTIONS.join(', ')}`);
+    }
+    sections.add(name as Section);
+  }
   // A floor keeps a tiny scale from measuring nothing (p99 of 3 samples means little).
   const count = (value: number, floor: number) => Math.max(floor, Math.round(value * scale));
   return {
@@ -42,6 +57,7 @@ export function readConfig(argv: readonly string[] = process.argv.slice(2), env 
     sequentialCalls: count(pick('sequential', 'BENCH_SEQUENTIAL') ?? DEFAULTS.sequentialCalls, 200),
     inFlightCalls: count(pick('in-flight', 'BENCH_IN_FLIGHT') ?? DEFAULTS.inFlightCalls, IN_FLIGHT * 10),
     rounds: Math.max(1, Math.round(pick('rounds', 'BENCH_ROUNDS') ?? DEFAULTS.rounds)),
+    sections,
   };
 }
 
@@ -59,7 +75,7 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
     }
   }
   for (const key of out.keys()) {
-    if (!['scale', 'warmup', 'sequential', 'in-flight', 'rounds'].includes(key))
+    if (!['scale', 'warmup', 'sequential', 'in-flight', 'rounds', 'only'].includes(key))
       throw new Error(`unknown option --${key}`);
   }
   return out;

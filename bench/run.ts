@@ -34,6 +34,14 @@ async function main(): Promise<void> {
       `${config.rounds} rounds (scale ${config.scale})`,
   );
 
+  if (config.sections.has('tcp')) await runTcpBench(config);
+  if (config.sections.has('thread')) await runThreadBench(config);
+  if (config.sections.has('secure')) await runSecureBench(config);
+  if (config.sections.has('peers')) await runPeerBench(config);
+}
+
+/** W1/W2 against the raw TCP server, then W3-W6 against the same two server processes. */
+async function runTcpBench(config: BenchConfig): Promise<void> {
   const servers: ServerProcess[] = [];
   let raw: RawClient | undefined;
   let conn: Connection | undefined;
@@ -58,9 +66,6 @@ async function main(): Promise<void> {
     await Promise.allSettled([raw?.close(), conn?.close()]);
     await Promise.allSettled(servers.map((s) => s.stop()));
   }
-  await runThreadBench(config);
-  await runSecureBench(config);
-  await runPeerBench(config);
 }
 
 /** The two call paths, each tried once first so a broken server fails loudly instead of benchmarking errors. */

@@ -7,6 +7,13 @@ export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
 /** Frames queued in one tick up to this many bytes are copied into one buffer and written at once. */
 const COALESCE_LIMIT = 256 * 1024;
 
+/**
+ * Bytes waiting in the writable past which reading stops until it drains. Not the stream's own high-water mark
+ * (16 KiB on a socket): every large frame passes that, and stopping to read at each one makes two busy peers take
+ * turns instead of streaming both ways. This still bounds what a peer that never reads can make us hold.
+ */
+const PAUSE_READING_AT = 4 * 1024 * 1024;
+
 export interface StreamChannelOptions {
   /** Largest frame accepted; a longer length prefix closes the channel before anything is allocated. */
   maxFrameSize?: number;
@@ -179,7 +186,7 @@ export class StreamChannel implements Channel {
       process.nextTick(() => this.#writable.uncork());
     }
     this.#outBytes = 0;
-    if (!ok && !this.#drainPaused) {
+    if (!ok && !this.#drainPaused && this.#writable.writableLength >= PAUSE_READING_AT) {
       this.#drainPaused = true;
       this.#updatePaused();
     }

@@ -55,22 +55,39 @@ export interface SessionOptions {
 /** One of our requests awaiting its reply. */
 class PendingCall implements OutCall {
   settled: OutCall['settled'];
-  readonly promise: Promise<unknown>;
-  resolve!: (v: unknown) => void;
-  reject!: (e: unknown) => void;
   /** The encoded request while it is still in the outbox (its KEEP flag can still be set). */
   frame: Uint8Array | undefined;
   keep = false;
   deadline = 0;
   timer: NodeJS.Timeout | undefined;
   cleanup: (() => void) | undefined;
-  constructor(readonly seq: number) {
-    this.promise = new Promise((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-    // A caller that never awaits must not crash the process with an unhandled rejection.
-    this.promise.catch(() => {});
+  #promise: Promise<unknown> | undefined;
+  #resolve: ((v: unknown) => void) | undefined;
+  #reject: ((e: unknown) => void) | undefined;
+  constructor(readonly seq: number) {}
+
+  /**
+   * Made on first use, which always attaches a reaction at once: a call nobody awaits then has no promise that could
+   * reject unhandled, and the common call saves a promise and a catch handler.
+   */
+  get promise(): Promise<unknown> {
+    if (!this.#promise) {
+      const s = this.settled;
+      if (s) this.#promise = s.ok ? Promise.resolve(s.value) : Promise.reject(s.error);
+      else {
+        this.#promise = new Promise((res, rej) => {
+          this.#resolve = res;
+          this.#reject = rej;
+        });
+      }
+    }
+    return this.#promise;
+  }
+
+  finish(outcome: NonNullable<OutCall['settled']>): void {
+    this.settled = outcome;
+    if (outcome.ok) this.#resolve?.(outcome.value);
+    else this.#reject?.(outcome.error);
   }
 }
 
@@ -347,15 +364,13 @@ export class Session implements BoxContext {
   }
 
   #settle(call: PendingCall, outcome: NonNullable<OutCall['settled']>): void {
-    call.settled = outcome;
     if (call.timer) clearTimeout(call.timer);
     call.cleanup?.();
     if (call.keep) {
       this.#finished.push(call.seq);
       this.#flushScheduled ??= setImmediate(this.#flush);
     }
-    if (outcome.ok) call.resolve(outcome.value);
-    else call.reject(outcome.error);
+    call.finish(outcome);
   }
 
   /** A netref for a value known only later (a request that had to wait). */

@@ -64,13 +64,27 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
+/** Frames up to this size are decoded from one reused buffer (see `decode`). */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+
 /**
  * Decodes one frame. Throws on anything malformed; the caller closes the connection with a ProtocolError. A
  * pathologically nested frame throws a RangeError from the decoder's recursion, after msgpackr has reset its state.
  */
 export function decode(frame: Uint8Array): unknown {
-  // msgpack `bin` decodes to the frame's own type: read from a Buffer view so that a Buffer arrives as a Buffer on
-  // every transport (a Uint8Array travels as its own extension and arrives as a Uint8Array).
-  const source = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  // msgpackr makes (and caches on the buffer) a DataView for every new source buffer, which costs more than copying
+  // a small frame: small frames are copied into one long-lived buffer and decoded from there. That is safe because
+  // nothing decoded keeps a view of its source (copyBuffers; typed arrays are always copied) and decoding never
+  // re-enters itself. It is a Buffer so that msgpack `bin` arrives as a Buffer on every transport (a Uint8Array
+  // travels as its own extension and arrives as a Uint8Array).
+  const length = frame.byteLength;
+  // msgpackr reads `end: 0` as "to the end of the buffer".
+  if (length === 0) throw new TypeError('an empty frame holds no message');
+  if (length <= SCRATCH_BYTES) {
+    scratch.set(frame, 0);
+    return packr.unpack(scratch, { start: 0, end: length });
+  }
+  const source = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, length);
   return packr.unpack(source);
 }
