@@ -1,7 +1,10 @@
-// The MessagePort baseline's worker: takes one port from its parent, then posts each message straight back,
-// transferring its buffer, the least a hand-written protocol over a MessagePort can do per call.
+// The MessagePort baseline's worker: each message from its parent is `{ port, copy }`, a port to echo on. Without
+// `copy` each message goes straight back with its buffer transferred, the least a hand-written protocol over a
+// MessagePort can do per call (W1/W2's small frames, as netref's PortChannel transfers its frames). With `copy` it
+// goes back by structured clone, so this side keeps what it sent as a netref service keeps what it returns (W4).
 import { parentPort } from 'node:worker_threads';
 
-parentPort.once('message', (port) => {
-  port.on('message', (frame) => port.postMessage(frame, [frame.buffer]));
+parentPort.on('message', ({ port, copy }) => {
+  if (copy) port.on('message', (bytes) => port.postMessage(bytes));
+  else port.on('message', (frame) => port.postMessage(frame, [frame.buffer]));
 });

@@ -1,6 +1,7 @@
-// The cost of security: connect-to-ready time and 1 MiB echo throughput over plain TCP, the secure channel (Secret
-// Handshake + box-stream) and TLS, each server in its own process, measured in the same run and alternated so that
-// drift hits all alike. TLS certificates are made now with the openssl command; without it the TLS column is left out.
+// The cost of security (W7): connect-to-ready time, W1 (sequential `add` latency) and W4 (1 MiB echoes, 4 in flight)
+// over plain TCP, the secure channel (Secret Handshake + box-stream) and TLS, each server in its own process, measured
+// in the same run and alternated so that drift hits all alike; ratios are against plain TCP. TLS certificates are
+// made now with the openssl command; without it the TLS column is left out.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,12 @@ import {
 } from '../dist/index.js';
 import type { BenchConfig } from './config.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
+import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
 const MIB = 1024 * 1024;
+/** W4's shape, as over TCP and a MessagePort: 1 MiB arguments, this many outstanding. */
+const BULK_IN_FLIGHT = 4;
 
 type Kind = 'plain' | 'shs' | 'tls';
 const TITLES: Record<Kind, string> = { plain: 'plain TCP', shs: 'secure channel', tls: 'TLS' };
@@ -28,15 +32,25 @@ interface Subject {
   options: ConnectOptions;
 }
 
+/** What one kind of connection measured, over all rounds. */
+interface Measured {
+  handshakeMs: number[];
+  latency: Float64Array[];
+  bulkMs: number;
+  bulkChunks: number;
+}
+
 /** Runs the secure-channel workloads and prints their table. Leaves no server or temp file behind. */
 export async function runSecureBench(config: BenchConfig): Promise<void> {
   const connects = count('BENCH_CONNECTS', 50, config.scale, 10);
-  const echoes = count('BENCH_MIB_ECHOES', 40, config.scale, 6);
+  // 64 MiB per round at scale 1 as W4 elsewhere; fewer at a smaller scale: the secure channel moves only 20-40 MiB/s.
+  const chunks = count('BENCH_SECURE_CHUNKS', 64, config.scale, 8);
   console.log();
   console.log(
-    `security: connect to ready (${connects} connects each) and echo of a 1 MiB Uint8Array (${echoes} calls each), ` +
-      'plain TCP beside the secure channel (shsServer/shsClient) and TLS (tlsAuthenticator/tls), each server in its ' +
-      'own process',
+    `security (W7): connect to ready (${connects} connects each), W1 sequential add ` +
+      `(${config.warmupCalls} warm-up + ${config.sequentialCalls} calls per round) and W4 bulk ` +
+      `(${chunks} x 1 MiB echoed per round, ${BULK_IN_FLIGHT} in flight), plain TCP beside the secure channel ` +
+      '(shsServer/shsClient) and TLS (tlsAuthenticator/tls), each server in its own process',
   );
   const dir = mkdtempSync(join(tmpdir(), 'netref-bench-'));
   const subjects: Subject[] = [];
@@ -70,30 +84,41 @@ export async function runSecureBench(config: BenchConfig): Promise<void> {
     });
     for (const s of started) if (s.status === 'rejected') throw s.reason;
 
-    const handshakes = new Map<Kind, number[]>(subjects.map((s) => [s.kind, []]));
-    const echoMs = new Map<Kind, number[]>(subjects.map((s) => [s.kind, []]));
+    const measured = new Map<Kind, Measured>(
+      subjects.map((s) => [s.kind, { handshakeMs: [], latency: [], bulkMs: 0, bulkChunks: 0 }]),
+    );
     const conns = new Map<Kind, Connection>();
     try {
       for (const s of subjects) conns.set(s.kind, await checked(s));
       const payload = new Uint8Array(MIB);
       for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
-      for (const s of subjects) for (let i = 0; i < 3; i++) await echo(conns.get(s.kind)!, payload); // warm-up
+      const add = (k: Kind): Call => {
+        const root = conns.get(k)!.root;
+        return (i) => root.add(i, 1);
+      };
+      const bulk = (k: Kind): Call => {
+        const conn = conns.get(k)!;
+        return () => echo(conn, payload);
+      };
       for (const s of subjects) for (let i = 0; i < 5; i++) await (await connectTo(s)).close(); // warm-up
       for (let round = 0; round < config.rounds; round++) {
         for (const s of subjects) {
           for (let i = 0; i < Math.ceil(connects / config.rounds); i++) {
             const t0 = performance.now();
             const conn = await connectTo(s);
-            handshakes.get(s.kind)!.push(performance.now() - t0);
+            measured.get(s.kind)!.handshakeMs.push(performance.now() - t0);
             await conn.close();
           }
         }
         for (const s of subjects) {
-          for (let i = 0; i < Math.ceil(echoes / config.rounds); i++) {
-            const t0 = performance.now();
-            await echo(conns.get(s.kind)!, payload);
-            echoMs.get(s.kind)!.push(performance.now() - t0);
-          }
+          await sequential(add(s.kind), config.warmupCalls);
+          measured.get(s.kind)!.latency.push(await sequential(add(s.kind), config.sequentialCalls));
+        }
+        for (const s of subjects) {
+          const m = measured.get(s.kind)!;
+          await inFlight(bulk(s.kind), 8, BULK_IN_FLIGHT);
+          m.bulkMs += await inFlight(bulk(s.kind), chunks, BULK_IN_FLIGHT);
+          m.bulkChunks += chunks;
         }
         console.log(`security round ${round + 1}/${config.rounds} done`);
       }
@@ -101,13 +126,7 @@ export async function runSecureBench(config: BenchConfig): Promise<void> {
       await Promise.allSettled([...conns.values()].map((c) => c.close()));
     }
     console.log();
-    console.log(
-      formatTable(
-        subjects.map((s) => s.kind),
-        handshakes,
-        echoMs,
-      ),
-    );
+    console.log(formatTable(kinds, rowsOf(measured, chunks)));
   } finally {
     await Promise.allSettled(subjects.map((s) => s.server.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -131,6 +150,8 @@ async function checked(s: Subject): Promise<Connection> {
   const conn = await connectTo(s);
   const back = await (conn.root as { echo(x: string): Promise<string> }).echo('ping');
   if (back !== 'ping') throw new Error(`${TITLES[s.kind]}: echo('ping') returned ${String(back)}`);
+  const sum: unknown = await conn.root.add(41, 1);
+  if (sum !== 42) throw new Error(`${TITLES[s.kind]}: add(41, 1) returned ${String(sum)}`);
   return conn;
 }
 
@@ -161,36 +182,60 @@ function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-function formatTable(kinds: Kind[], handshakes: Map<Kind, number[]>, echoMs: Map<Kind, number[]>): string {
-  // Throughput from the median call: a few calls slowed by other load on the machine do not drag it down.
-  const rate = (k: Kind) => 1000 / percentile(echoMs.get(k)!, 0.5); // MiB per second, each way
-  const rows: { workload: string; values: (k: Kind) => number; decimals: number }[] = [
-    { workload: 'connect to ready, median (ms)', values: (k) => percentile(handshakes.get(k)!, 0.5), decimals: 2 },
-    { workload: 'connect to ready, p95 (ms)', values: (k) => percentile(handshakes.get(k)!, 0.95), decimals: 2 },
-    { workload: '1 MiB echo, median (ms/call)', values: (k) => percentile(echoMs.get(k)!, 0.5), decimals: 2 },
-    { workload: '1 MiB echo, p95 (ms/call)', values: (k) => percentile(echoMs.get(k)!, 0.95), decimals: 2 },
-    { workload: '1 MiB echo (MiB/s each way)', values: rate, decimals: 1 },
+/** One line of the table: a figure for each kind. The issue sets no target for W7, so every row says `info`. */
+interface SecureRow {
+  workload: string;
+  value: (k: Kind) => number;
+  decimals: number;
+}
+
+function rowsOf(measured: Map<Kind, Measured>, chunks: number): SecureRow[] {
+  const m = (k: Kind) => measured.get(k)!;
+  return [
+    { workload: 'connect to ready, median (ms)', value: (k) => percentile(m(k).handshakeMs, 0.5), decimals: 2 },
+    { workload: 'connect to ready, p95 (ms)', value: (k) => percentile(m(k).handshakeMs, 0.95), decimals: 2 },
+    { workload: 'W7/W1 sequential mean (us/call)', value: (k) => latencyStats(m(k).latency).mean, decimals: 1 },
+    { workload: 'W7/W1 sequential p50 (us/call)', value: (k) => latencyStats(m(k).latency).p50, decimals: 1 },
+    {
+      workload: `W7/W4 bulk 1 MiB x ${chunks} echoed (MiB/s)`,
+      value: (k) => m(k).bulkChunks / (m(k).bulkMs / 1000),
+      decimals: 0,
+    },
   ];
+}
+
+/** In the style of report.ts: numbers right-aligned, then a ratio to plain TCP per secured kind, target and met. */
+function formatTable(kinds: Kind[], rows: readonly SecureRow[]): string {
   const others = kinds.filter((k) => k !== 'plain');
-  const headers = ['workload', ...kinds.map((k) => TITLES[k]), ...others.map((k) => `${TITLES[k]} / plain`)];
+  const headers = [
+    'workload',
+    ...kinds.map((k) => TITLES[k]),
+    ...others.map((k) => `${TITLES[k]} / plain`),
+    'target',
+    'met',
+  ];
   const cells = rows.map((row) => {
-    const plain = row.values('plain');
+    const plain = row.value('plain');
     return [
       row.workload,
       ...kinds.map((k) =>
-        row.values(k).toLocaleString('en-US', {
+        row.value(k).toLocaleString('en-US', {
           minimumFractionDigits: row.decimals,
           maximumFractionDigits: row.decimals,
         }),
       ),
-      ...others.map((k) => `${(row.values(k) / plain).toFixed(2)}x`),
+      ...others.map((k) => `${(row.value(k) / plain).toFixed(2)}x`),
+      '-',
+      'info',
     ];
   });
   const table = [headers, ...cells];
   const widths = headers.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  // Text columns (the workload, target, met) read left to right; numbers and ratios line up on the right.
+  const left = (c: number) => c === 0 || c >= headers.length - 2;
   const render = (line: readonly string[]) =>
     line
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .map((cell, c) => (left(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
       .join('  ')
       .trimEnd();
   return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(render)].join('\n');

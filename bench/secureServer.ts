@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { Server, Service, shsServer, tlsAuthenticator, type Authenticator } from '../dist/index.js';
 import { announceReady } from './serverLifetime.js';
 
-class EchoService extends Service {
+class BenchService extends Service {
+  /** W7's W1, as the plain TCP bench server's `add`. */
+  add(a: number, b: number): number {
+    return a + b;
+  }
+
+  /** W7's W4: the bytes come back. */
   echo(x: unknown): unknown {
     return x;
   }
@@ -31,7 +37,7 @@ function authenticator(env: NodeJS.ProcessEnv): Authenticator | undefined {
 }
 
 const auth = authenticator(process.env);
-const server = new Server(EchoService, { host: '127.0.0.1', port: 0, ...(auth ? { authenticator: auth } : {}) });
+const server = new Server(BenchService, { host: '127.0.0.1', port: 0, ...(auth ? { authenticator: auth } : {}) });
 await server.start();
 if (server.port === undefined) throw new Error('secureServer: no TCP port');
 announceReady(server.port);

@@ -1,7 +1,9 @@
 // The same workloads over a MessagePort: netref's connectThread to a service in a worker thread, beside a raw
-// MessagePort ping-pong with an echoing worker, measured in the same run, alternating like the TCP ones.
-import { connectThread, type Connection } from '../dist/index.js';
+// MessagePort ping-pong with an echoing worker, measured in the same run, alternating like the TCP ones (W1/W2
+// here, then W3-W6 in portWorkloads.ts against the same two workers).
+import type { Connection } from '../dist/index.js';
 import { IN_FLIGHT, RAW_PAYLOAD_BYTES, type BenchConfig } from './config.js';
+import { connectService, measurePortWorkloads } from './portWorkloads.js';
 import { RawPortClient } from './rawPortClient.js';
 import { formatTable, type Row } from './report.js';
 import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
@@ -17,8 +19,7 @@ export async function runThreadBench(config: BenchConfig): Promise<void> {
   let conn: Connection | undefined;
   try {
     raw = await RawPortClient.start();
-    // execArgv: [] keeps this process's `--import tsx` out of the worker: the service is plain JavaScript.
-    conn = await connectThread(new URL('./threadService.mjs', import.meta.url), { execArgv: [] });
+    conn = await connectService();
     // Each path tried once first, so a broken worker fails loudly instead of benchmarking errors.
     const port = raw;
     const rawCall: Call = (i) => port.call(i, RAW_PAYLOAD_BYTES);
@@ -32,6 +33,13 @@ export async function runThreadBench(config: BenchConfig): Promise<void> {
     const rows = await measure(rawCall, (i) => root.add(i, 1), config);
     console.log();
     console.log(formatTable(rows));
+    console.log();
+    console.log(
+      'W3-W6 over a MessagePort: callback, bulk, reference cycle, worker start; raw baselines from the same workers',
+    );
+    const more = await measurePortWorkloads(raw, conn, config);
+    console.log();
+    console.log(formatTable(more));
   } finally {
     await Promise.allSettled([raw?.close(), conn?.close()]);
   }
