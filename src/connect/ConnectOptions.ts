@@ -14,6 +14,14 @@ export interface ConnectOptions extends Omit<ConnectionOptions, 'credentials' | 
   tls?: TlsConnectOptions;
   /** Aborts the connect: it rejects with the signal's reason and releases the socket. No effect afterwards. */
   signal?: AbortSignal;
+  /**
+   * Resolve as soon as the transport is open (and `auth`/`tls` done) instead of after the netref handshake: calls
+   * made at once go out right behind this end's hello, which saves one round trip on the first call. The price: a
+   * peer that refuses the connection (a full server) or speaks another major version no longer rejects the connect;
+   * it closes the connection with that reason, and the calls made so far reject with ConnectionClosedError naming
+   * it. Off by default.
+   */
+  earlyCalls?: boolean;
 }
 
 /** Heartbeat used on TCP unless the caller says otherwise. */

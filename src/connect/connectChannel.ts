@@ -9,19 +9,21 @@ export function abortReason(signal: AbortSignal): unknown {
 
 /**
  * A connection over any Channel. Resolves once both ends have exchanged the handshake; rejects (and closes the
- * channel) on a version mismatch, a handshake timeout, a channel that closes first, or an aborted `signal`.
+ * channel) on a version mismatch, a handshake timeout, a channel that closes first, or an aborted `signal`. With
+ * `earlyCalls` it resolves at once, and those failures close the connection instead.
  */
 export async function connectChannel(
   channel: Channel,
   options: ConnectOptions & Pick<ConnectionOptions, 'credentials' | 'release'> = {},
 ): Promise<Connection> {
-  const { signal, auth: _auth, ...rest } = options;
+  const { signal, auth: _auth, earlyCalls, ...rest } = options;
   if (signal?.aborted) {
     channel.close();
     throw abortReason(signal);
   }
   const conn = new Connection(channel, rest);
   const session = sessionOf(conn);
+  if (earlyCalls) return conn;
   if (!signal) {
     await session.ready.catch(async (error) => {
       await conn.close();
