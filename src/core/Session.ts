@@ -4,17 +4,20 @@ import { readPath } from './accessCheck.js';
 import { box, unbox, type BoxContext } from './boxing.js';
 import type { Connection } from './Connection.js';
 import type { CallContext } from './currentCall.js';
-import { describeMembers } from './describeMembers.js';
 import { checkRequest, prepare, run, type Job } from './Dispatcher.js';
 import { asError, errorToWire } from './errorCodec.js';
 import { AttributeError, ConnectionClosedError, NetrefError, ProtocolError, TimeoutError } from './errors.js';
 import { ExportTable } from './ExportTable.js';
+import { Heartbeat, type HeartbeatOptions } from './Heartbeat.js';
 import { ImportTable } from './ImportTable.js';
+import { KeptAnswers } from './KeptAnswers.js';
 import { label, makeNetref, nodeOf, type Base, type Node, type OutCall } from './netref.js';
 import { OpenIterators } from './OpenIterators.js';
-import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from './ProtocolConfig.js';
-import { pullIterator } from './pullIterator.js';
+import { Outbox } from './Outbox.js';
+import { PendingCall } from './PendingCall.js';
+import type { ProtocolConfig } from './ProtocolConfig.js';
 import { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
+import { replay } from './replay.js';
 
 /** `copy` is a GET with the COPY flag (`obtain`); `iterate` carries `[action, count]` (`for await`). */
 export type Op = 'call' | 'get' | 'set' | 'del' | 'lookup' | 'iterate' | 'describe' | 'copy';
@@ -36,59 +39,13 @@ const WHAT: Record<string, string> = {
   copy: 'obtain() (copies by value)',
 };
 
-/** Bytes of queued frames past which the outbox is written at once instead of at the end of the turn. */
-const OUTBOX_HIGH_WATER = 1024 * 1024;
-
-/** Heartbeat settings: ping after `interval` ms of silence, give up after `timeout` ms. */
-export interface HeartbeatOptions {
-  interval: number;
-  timeout: number;
-}
+export type { HeartbeatOptions } from './Heartbeat.js';
 
 export interface SessionOptions {
   config: ProtocolConfig;
   heartbeat?: HeartbeatOptions | false;
   /** Objects published on a server, consulted after the connection's own. */
   lookupFallback?: (name: string) => unknown;
-}
-
-/** One of our requests awaiting its reply. */
-class PendingCall implements OutCall {
-  settled: OutCall['settled'];
-  /** The encoded request while it is still in the outbox (its KEEP flag can still be set). */
-  frame: Uint8Array | undefined;
-  keep = false;
-  deadline = 0;
-  timer: NodeJS.Timeout | undefined;
-  cleanup: (() => void) | undefined;
-  #promise: Promise<unknown> | undefined;
-  #resolve: ((v: unknown) => void) | undefined;
-  #reject: ((e: unknown) => void) | undefined;
-  constructor(readonly seq: number) {}
-
-  /**
-   * Made on first use, which always attaches a reaction at once: a call nobody awaits then has no promise that could
-   * reject unhandled, and the common call saves a promise and a catch handler.
-   */
-  get promise(): Promise<unknown> {
-    if (!this.#promise) {
-      const s = this.settled;
-      if (s) this.#promise = s.ok ? Promise.resolve(s.value) : Promise.reject(s.error);
-      else {
-        this.#promise = new Promise((res, rej) => {
-          this.#resolve = res;
-          this.#reject = rej;
-        });
-      }
-    }
-    return this.#promise;
-  }
-
-  finish(outcome: NonNullable<OutCall['settled']>): void {
-    this.settled = outcome;
-    if (outcome.ok) this.#resolve?.(outcome.value);
-    else this.#reject?.(outcome.error);
-  }
 }
 
 /**
@@ -113,22 +70,17 @@ export class Session implements BoxContext {
   #resolveClosed!: (e: Error | undefined) => void;
   #nextSeq = 0;
   #pending = new Map<number, PendingCall>();
-  #outbox: Uint8Array[] = [];
-  /** Bytes in #outbox: past OUTBOX_HIGH_WATER they are written at once, so the channel can push back. */
-  #outboxBytes = 0;
-  #unflushed: PendingCall[] = [];
-  #flushScheduled: NodeJS.Immediate | undefined;
-  #finished: number[] = [];
-  #answers = new Map<number, Promise<unknown>>();
+  readonly #outbox: Outbox;
+  readonly #answers: KeptAnswers;
   #inflight = new Map<number, CallContext>();
   #handling = 0;
   #waiting: Job[] = [];
   #pings = new Map<number, PendingCall>();
   #paused = false;
   #published = new Map<string, unknown>();
-  #timers: NodeJS.Timeout[] = [];
+  #handshakeTimer: NodeJS.Timeout;
   #sweep: NodeJS.Timeout | undefined;
-  #lastHeard = Date.now();
+  readonly #heartbeat: Heartbeat | undefined;
   #rootBase: Base = { kind: 'ref', id: 0, callable: false, released: false };
   /** What the peer's hello says it speaks; undefined until it has arrived. */
   #peerFeatures: readonly string[] | undefined;
@@ -148,6 +100,16 @@ export class Session implements BoxContext {
     this.#onClose = onClose;
     this.exports = new ExportTable(service);
     this.imports = new ImportTable((pairs) => this.enqueue(encode([MessageKind.RELEASE, pairs])));
+    this.#outbox = new Outbox(channel);
+    this.#answers = new KeptAnswers(this.config.maxPendingRequests * 4);
+    const hb = options.heartbeat;
+    this.#heartbeat = hb
+      ? new Heartbeat(
+          hb,
+          () => this.ping().catch(() => {}),
+          (reason) => this.fail(reason),
+        )
+      : undefined;
     this.ready = new Promise((res, rej) => {
       this.#resolveReady = res;
       this.#rejectReady = rej;
@@ -161,7 +123,7 @@ export class Session implements BoxContext {
         new TimeoutError(`the peer did not complete the netref handshake within ${this.config.handshakeTimeout} ms`),
       );
     }, this.config.handshakeTimeout);
-    this.#timers.push(handshake);
+    this.#handshakeTimer = handshake;
     this.ready.then(
       () => clearTimeout(handshake),
       () => clearTimeout(handshake),
@@ -174,7 +136,7 @@ export class Session implements BoxContext {
       // Only frames queued while handling this read are in the outbox now (user code runs later, in microtasks),
       // so sending them at once cannot take a pipelining chance from the user.
       drained: () => {
-        if (this.#outbox.length) this.#flush();
+        if (!this.#outbox.isEmpty) this.#outbox.flush();
       },
     });
   }
@@ -191,38 +153,8 @@ export class Session implements BoxContext {
 
   /** Queues a frame; all frames queued in one synchronous run go to the channel together. */
   enqueue(frame: Uint8Array): void {
-    if (this.#state === 'closed') return;
     this.#outbox.push(frame);
-    this.#outboxBytes += frame.byteLength;
-    // Replies of one read (a peer's burst of small requests with large answers) must not pile up unwritten: written
-    // now, a full socket pauses the channel, which stops delivering the rest of the read until it drains.
-    if (this.#outboxBytes >= OUTBOX_HIGH_WATER) {
-      this.#flush();
-      return;
-    }
-    // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
-    // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
-    this.#flushScheduled ??= setImmediate(this.#flush);
   }
-
-  #flush = (): void => {
-    if (this.#flushScheduled) {
-      clearImmediate(this.#flushScheduled);
-      this.#flushScheduled = undefined;
-    }
-    if (this.#finished.length) {
-      this.#outbox.push(encode([MessageKind.FINISH, this.#finished]));
-      this.#finished = [];
-    }
-    const out = this.#outbox;
-    this.#outbox = [];
-    this.#outboxBytes = 0;
-    for (const call of this.#unflushed) call.frame = undefined;
-    this.#unflushed = [];
-    for (const frame of out) this.channel.send(frame);
-    // The batch is complete: no need for the channel to wait for the end of the tick.
-    if (out.length) this.channel.flush?.();
-  };
 
   /**
    * True if the peer will keep `call`'s answer for pipelining: it is already marked, or its request is still in
@@ -272,7 +204,7 @@ export class Session implements BoxContext {
       const waitFor = base.kind === 'answer' ? base.call.promise : base.promise;
       return this.#later(
         node,
-        waitFor.then(() => this.#replay(op, node, payload)),
+        waitFor.then(() => replay(op, node, payload, this.#root)),
       );
     }
     let boxed: unknown = null;
@@ -309,8 +241,7 @@ export class Session implements BoxContext {
     const call = new PendingCall(seq);
     call.frame = frame;
     this.#pending.set(seq, call);
-    this.#unflushed.push(call);
-    this.enqueue(frame);
+    this.#outbox.push(frame, call);
     this.#arm(call, node);
     return makeNetref({ session: this, base: { kind: 'answer', call }, path: [], opts: node.opts, anchor: undefined });
   }
@@ -372,12 +303,7 @@ export class Session implements BoxContext {
   }
 
   #settle(call: PendingCall, outcome: NonNullable<OutCall['settled']>): void {
-    if (call.timer) clearTimeout(call.timer);
-    call.cleanup?.();
-    if (call.keep) {
-      this.#finished.push(call.seq);
-      this.#flushScheduled ??= setImmediate(this.#flush);
-    }
+    if (call.keep) this.#outbox.finish(call.seq);
     call.finish(outcome);
   }
 
@@ -403,52 +329,6 @@ export class Session implements BoxContext {
       opts: undefined,
       anchor: undefined,
     });
-  }
-
-  /**
-   * Does `op` on a base whose value is now known here, the way plain JavaScript would: reading a netref's
-   * attribute makes a path, calling it sends a request.
-   */
-  async #replay(op: Op, node: Node, payload: unknown): Promise<unknown> {
-    const base = node.base;
-    let value: unknown;
-    if (base.kind === 'answer') value = await base.call.promise;
-    else if (base.kind === 'local') value = await base.promise;
-    else value = this.#root;
-    const path = node.path;
-    if (op === 'get' || op === 'copy' || op === 'iterate' || op === 'describe') {
-      let v = value;
-      for (const name of path) v = (v as Record<string, unknown>)[name];
-      v = await v;
-      // A copy of data that came by value is that data; `obtain` copies the netrefs it may still hold.
-      if (op === 'get' || op === 'copy') return v;
-      const vn = nodeOf(v);
-      if (vn) return await vn.session.request(op, vn, payload);
-      // The value is here already: do locally what the peer would have done (it is ours now, public rules apply).
-      if (op === 'describe') return describeMembers(v, DEFAULT_PROTOCOL_CONFIG);
-      const [action, count] = payload as [number, number];
-      return await pullIterator(v, action, count, DEFAULT_PROTOCOL_CONFIG, undefined);
-    }
-    let holder: unknown = undefined;
-    let v = value;
-    for (let i = 0; i < path.length - 1; i++) v = (v as Record<string, unknown>)[path[i]!];
-    if (path.length) {
-      holder = v;
-      v = (v as Record<string, unknown>)[path[path.length - 1]!];
-    }
-    if (op === 'call') {
-      if (typeof v !== 'function') throw new TypeError(`${label(node)} is not a function`);
-      return await Reflect.apply(v as (...a: unknown[]) => unknown, holder, payload as unknown[]);
-    }
-    const hn = nodeOf(holder);
-    const name = path[path.length - 1]!;
-    if (hn) {
-      const next = { session: hn.session, base: hn.base, path: [...hn.path, name], opts: hn.opts, anchor: hn.anchor };
-      return await hn.session.request(op, next, payload);
-    }
-    if (op === 'set') (holder as Record<string, unknown>)[name] = payload;
-    else delete (holder as Record<string, unknown>)[name];
-    return undefined;
   }
 
   /** How a node settles when awaited: a GET for a path, the reply for an answer. */
@@ -538,29 +418,12 @@ export class Session implements BoxContext {
 
   /** The kept answer of the peer's request `seq` (it targeted it with ON_ANSWER). */
   keptAnswer(seq: number): Promise<unknown> {
-    const answer = this.#answers.get(seq);
-    if (answer) return answer;
-    const missing = Promise.reject(new ProtocolError(`request #${seq} has no kept answer to pipeline on`));
-    // The request that asked may never await it (it is refused, or the connection closes first).
-    missing.catch(() => {});
-    return missing;
+    return this.#answers.get(seq);
   }
 
   /** Registers the kept answer of the peer's request `seq` now; the returned function settles it. */
   keepAnswerOf(seq: number): (ok: boolean, value: unknown) => void {
-    // A well-behaved peer FINISHes an answer once it has the reply, so kept answers stay near the calls in flight;
-    // one that never does would grow this table without bound.
-    const cap = this.config.maxPendingRequests * 4;
-    if (this.#answers.size >= cap) {
-      throw new ProtocolError(`the peer asked to keep more than ${cap} answers without finishing them`);
-    }
-    let settle!: (ok: boolean, value: unknown) => void;
-    const p = new Promise((resolve, reject) => {
-      settle = (ok, value) => (ok ? resolve(value) : reject(value));
-    });
-    p.catch(() => {});
-    this.#answers.set(seq, p);
-    return settle;
+    return this.#answers.keep(seq);
   }
 
   /** Sends the reply to the peer's request `seq`. A value that cannot be sent becomes an error reply saying why. */
@@ -621,7 +484,7 @@ export class Session implements BoxContext {
 
   #onFrame(frame: Uint8Array): void {
     if (this.#state === 'closed') return;
-    if (this.options.heartbeat) this.#lastHeard = Date.now();
+    this.#heartbeat?.heard();
     let msg: unknown;
     try {
       msg = decode(frame);
@@ -642,7 +505,7 @@ export class Session implements BoxContext {
       }
       this.#state = 'open';
       this.#peerFeatures = check.features;
-      this.#startHeartbeat();
+      this.#heartbeat?.start();
       this.#resolveReady();
       return;
     }
@@ -691,7 +554,7 @@ export class Session implements BoxContext {
       case MessageKind.FINISH: {
         const seqs = msg[1];
         if (msg.length !== 2 || !Array.isArray(seqs)) throw new ProtocolError('malformed finish');
-        for (const s of seqs) this.#answers.delete(s as number);
+        this.#answers.finish(seqs);
         return;
       }
       case MessageKind.CANCEL:
@@ -739,25 +602,6 @@ export class Session implements BoxContext {
     else this.#settle(call, { ok: false, error: value as Error });
   }
 
-  #startHeartbeat(): void {
-    const hb = this.options.heartbeat;
-    if (!hb) return;
-    this.#lastHeard = Date.now();
-    const t = setInterval(
-      () => {
-        const quiet = Date.now() - this.#lastHeard;
-        if (quiet >= hb.timeout) {
-          this.fail(new TimeoutError(`heartbeat: the peer sent nothing for ${quiet} ms (timeout ${hb.timeout} ms)`));
-        } else if (quiet >= hb.interval) {
-          this.ping().catch(() => {});
-        }
-      },
-      Math.max(10, Math.min(hb.interval, hb.timeout / 2)),
-    );
-    t.unref();
-    this.#timers.push(t);
-  }
-
   // ---- close -------------------------------------------------------------------------------------------------
 
   #closedError(): ConnectionClosedError {
@@ -770,9 +614,7 @@ export class Session implements BoxContext {
   /** Closes on purpose: tells the peer, then ends the channel. */
   close(): void {
     if (this.#state === 'closed') return;
-    this.#finished = []; // nothing after the goodbye
-    this.#outbox.push(encode([MessageKind.GOODBYE, '']));
-    this.#flush();
+    this.#outbox.close(encode([MessageKind.GOODBYE, '']));
     this.#closeWith(undefined, true);
   }
 
@@ -809,10 +651,10 @@ export class Session implements BoxContext {
     this.imports.clear();
     this.openIterators.closeAll();
     this.#published.clear();
-    for (const t of this.#timers) clearTimeout(t);
+    clearTimeout(this.#handshakeTimer);
+    this.#heartbeat?.stop();
     if (this.#sweep) clearInterval(this.#sweep);
-    this.#outbox = [];
-    this.#finished = [];
+    this.#outbox.discard();
     if (wasHandshake) this.#rejectReady(reason ?? err);
     if (closeChannel) this.channel.close();
     this.#resolveClosed(reason);
