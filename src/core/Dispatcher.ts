@@ -188,10 +188,8 @@ export function run(session: Session, job: Job): void {
       return;
     }
   } else {
-    outcome = (async () => {
-      await Promise.all(job.waits);
-      return perform_(await job.target);
-    })();
+    const target = job.waits.length ? Promise.all(job.waits).then(() => job.target) : job.target;
+    outcome = Promise.resolve(target).then(perform_);
   }
   Promise.resolve(outcome).then(
     (value) => settle(session, job, true, value),

@@ -8,22 +8,20 @@ interface ImportEntry {
 
 /**
  * The peer's objects we hold netrefs to: one live proxy per id (so `===` holds), and the count of references
- * received for it. A proxy that is released, or garbage collected, reports its count back in a batch.
+ * received for it. A proxy that is released, or garbage collected, hands its id and count to `onRelease`, which
+ * batches them into RELEASE messages.
  */
 export class ImportTable {
   #entries = new Map<number, ImportEntry>();
   #gen = 0;
-  #pending: number[] = [];
-  #flushScheduled = false;
-  #flush: (pairs: number[]) => void;
+  #onRelease: (id: number, count: number) => void;
   #registry = new FinalizationRegistry<{ id: number; gen: number }>(({ id, gen }) => {
     const entry = this.#entries.get(id);
     if (entry && entry.gen === gen) this.#drop(id, entry);
   });
 
-  /** `flush` sends one RELEASE message with [id, count, ...] pairs. */
-  constructor(flush: (pairs: number[]) => void) {
-    this.#flush = flush;
+  constructor(onRelease: (id: number, count: number) => void) {
+    this.#onRelease = onRelease;
   }
 
   /** The proxy for `id`, made with `make` the first time; counts one received reference. */
@@ -58,21 +56,10 @@ export class ImportTable {
       if (p) this.#registry.unregister(p);
     }
     this.#entries.clear();
-    this.#pending = [];
   }
 
   #drop(id: number, entry: ImportEntry): void {
     this.#entries.delete(id);
-    this.#pending.push(id, entry.count);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // Batched: one message for all releases of this turn of the event loop.
-      setImmediate(() => {
-        this.#flushScheduled = false;
-        const pairs = this.#pending;
-        this.#pending = [];
-        if (pairs.length) this.#flush(pairs);
-      }).unref();
-    }
+    this.#onRelease(id, entry.count);
   }
 }

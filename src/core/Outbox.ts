@@ -19,6 +19,7 @@ export class Outbox {
   #bytes = 0;
   #unsent: Unsent[] = [];
   #finished: number[] = [];
+  #released: number[] = [];
   #scheduled: NodeJS.Immediate | undefined;
   #closed = false;
 
@@ -52,11 +53,25 @@ export class Outbox {
     this.#scheduled ??= setImmediate(this.flush);
   }
 
+  /**
+   * Tells the peer, with the next batch, that we dropped `count` references to its object `id` (RELEASE). Sent after
+   * the batch's requests, so one that still targets `id` reaches the peer first.
+   */
+  release(id: number, count: number): void {
+    if (this.#closed) return;
+    this.#released.push(id, count);
+    this.#scheduled ??= setImmediate(this.flush);
+  }
+
   /** Hands everything queued to the channel now. */
   flush = (): void => {
     if (this.#scheduled) {
       clearImmediate(this.#scheduled);
       this.#scheduled = undefined;
+    }
+    if (this.#released.length) {
+      this.#frames.push(encode([MessageKind.RELEASE, this.#released]));
+      this.#released = [];
     }
     if (this.#finished.length) {
       this.#frames.push(encode([MessageKind.FINISH, this.#finished]));
@@ -75,7 +90,9 @@ export class Outbox {
   /** Sends what is queued and then `last` (a goodbye), with no FINISH after it; nothing is sent afterwards. */
   close(last: Uint8Array): void {
     if (this.#closed) return;
+    // The goodbye releases everything anyway.
     this.#finished = [];
+    this.#released = [];
     this.#frames.push(last);
     this.flush();
     this.#closed = true;
@@ -89,6 +106,7 @@ export class Outbox {
     this.#frames = [];
     this.#unsent = [];
     this.#finished = [];
+    this.#released = [];
     this.#bytes = 0;
   }
 }

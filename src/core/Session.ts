@@ -99,8 +99,8 @@ export class Session implements BoxContext {
     this.includeStack = this.config.includeStack;
     this.#onClose = onClose;
     this.exports = new ExportTable(service);
-    this.imports = new ImportTable((pairs) => this.enqueue(encode([MessageKind.RELEASE, pairs])));
     this.#outbox = new Outbox(channel);
+    this.imports = new ImportTable((id, count) => this.#outbox.release(id, count));
     this.#answers = new KeptAnswers(this.config.maxPendingRequests * 4);
     const hb = options.heartbeat;
     this.#heartbeat = hb
