@@ -9,6 +9,8 @@ export interface BenchConfig {
   inFlightCalls: number;
   /** Raw and netref alternate this many times, so drift (CPU frequency, other load) hits both alike. */
   rounds: number;
+  /** Whole runs of the sections with targets (tcp, thread); more than one adds a table of medians. */
+  runs: number;
   /** The sections to run (all unless `--only` / BENCH_ONLY names some). */
   sections: ReadonlySet<Section>;
 }
@@ -26,8 +28,8 @@ export const RAW_PAYLOAD_BYTES = 16;
 const DEFAULTS = { warmupCalls: 2_000, sequentialCalls: 10_000, inFlightCalls: 100_000, rounds: 3 };
 
 /**
- * Reads BENCH_SCALE, BENCH_WARMUP, BENCH_SEQUENTIAL, BENCH_IN_FLIGHT, BENCH_ROUNDS, BENCH_ONLY, and the same as
- * `--scale=0.1`, `--warmup 500`, `--only tcp,thread`… on the command line (which wins). Scale multiplies the three
+ * Reads BENCH_SCALE, BENCH_WARMUP, BENCH_SEQUENTIAL, BENCH_IN_FLIGHT, BENCH_ROUNDS, BENCH_ONLY, BENCH_RUNS, and the
+ * same as `--scale=0.1`, `--warmup 500`, `--only tcp,thread`, `--runs 5`… on the command line (which wins). Scale multiplies the three
  * counts.
  */
 export function readConfig(argv: readonly string[] = process.argv.slice(2), env = process.env): BenchConfig {
@@ -57,6 +59,7 @@ export function readConfig(argv: readonly string[] = process.argv.slice(2), env 
     sequentialCalls: count(pick('sequential', 'BENCH_SEQUENTIAL') ?? DEFAULTS.sequentialCalls, 200),
     inFlightCalls: count(pick('in-flight', 'BENCH_IN_FLIGHT') ?? DEFAULTS.inFlightCalls, IN_FLIGHT * 10),
     rounds: Math.max(1, Math.round(pick('rounds', 'BENCH_ROUNDS') ?? DEFAULTS.rounds)),
+    runs: Math.max(1, Math.round(pick('runs', 'BENCH_RUNS') ?? 1)),
     sections,
   };
 }
@@ -75,7 +78,7 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
     }
   }
   for (const key of out.keys()) {
-    if (!['scale', 'warmup', 'sequential', 'in-flight', 'rounds', 'only'].includes(key))
+    if (!['scale', 'warmup', 'sequential', 'in-flight', 'rounds', 'only', 'runs'].includes(key))
       throw new Error(`unknown option --${key}`);
   }
   return out;

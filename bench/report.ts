@@ -5,6 +5,26 @@ export interface Row {
   netref: number;
   decimals: number;
   target?: { bound: 'max' | 'min'; ratio: number };
+  /** Shown instead of netref / raw (a median of several runs' ratios). */
+  ratio?: number;
+}
+
+/** The row-by-row medians of several runs of the same table: raw, netref, and the ratio taken run by run. */
+export function medianRows(tables: readonly (readonly Row[])[]): Row[] {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return tables[0]!.map((row, i) => {
+    const same = tables.map((t) => t[i]!);
+    return {
+      ...row,
+      raw: median(same.map((r) => r.raw)),
+      netref: median(same.map((r) => r.netref)),
+      ratio: median(same.map((r) => r.netref / r.raw)),
+    };
+  });
 }
 
 const HEADERS = ['workload', 'raw', 'netref', 'ratio', 'target', 'met'] as const;
@@ -13,7 +33,7 @@ const RIGHT_ALIGNED = [false, true, true, true, false, false];
 
 export function formatTable(rows: readonly Row[]): string {
   const cells = rows.map((row) => {
-    const ratio = row.netref / row.raw;
+    const ratio = row.ratio ?? row.netref / row.raw;
     const t = row.target;
     const met = t === undefined ? 'info' : (t.bound === 'max' ? ratio <= t.ratio : ratio >= t.ratio) ? 'yes' : 'NO';
     return [

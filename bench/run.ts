@@ -6,7 +6,7 @@ import { connect, type Connection } from '../dist/index.js';
 import { IN_FLIGHT, RAW_PAYLOAD_BYTES, readConfig, type BenchConfig } from './config.js';
 import { makeFrame } from './frames.js';
 import { RawClient } from './rawClient.js';
-import { formatTable, type Row } from './report.js';
+import { formatTable, medianRows, type Row } from './report.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
 import { runPeerBench } from './peerBench.js';
 import { runSecureBench } from './secureBench.js';
@@ -34,14 +34,30 @@ async function main(): Promise<void> {
       `${config.rounds} rounds (scale ${config.scale})`,
   );
 
-  if (config.sections.has('tcp')) await runTcpBench(config);
-  if (config.sections.has('thread')) await runThreadBench(config);
+  // The sections with targets run `runs` times; the targets are judged on the median of each run's ratio.
+  const runs: { tcp: Row[][]; thread: Row[][] } = { tcp: [], thread: [] };
+  for (let run = 1; run <= config.runs; run++) {
+    if (config.runs > 1) console.log(`\n=== run ${run} of ${config.runs} ===`);
+    if (config.sections.has('tcp')) runs.tcp.push(await runTcpBench(config));
+    if (config.sections.has('thread')) runs.thread.push(await runThreadBench(config));
+  }
+  if (config.runs > 1) {
+    for (const [title, tables] of [
+      ['TCP', runs.tcp],
+      ['MessagePort', runs.thread],
+    ] as const) {
+      if (tables.length === 0) continue;
+      console.log();
+      console.log(`${title}: medians of ${tables.length} runs (ratio = median of the runs' ratios)`);
+      console.log(formatTable(medianRows(tables)));
+    }
+  }
   if (config.sections.has('secure')) await runSecureBench(config);
   if (config.sections.has('peers')) await runPeerBench(config);
 }
 
-/** W1/W2 against the raw TCP server, then W3-W6 against the same two server processes. */
-async function runTcpBench(config: BenchConfig): Promise<void> {
+/** W1/W2 against the raw TCP server, then W3-W6 against the same two server processes; returns every row. */
+async function runTcpBench(config: BenchConfig): Promise<Row[]> {
   const servers: ServerProcess[] = [];
   let raw: RawClient | undefined;
   let conn: Connection | undefined;
@@ -62,6 +78,7 @@ async function runTcpBench(config: BenchConfig): Promise<void> {
     const more = await measureTcpWorkloads(raw, conn, { raw: rawServer.port, netref: netrefServer.port }, config);
     console.log();
     console.log(formatTable(more));
+    return [...rows, ...more];
   } finally {
     await Promise.allSettled([raw?.close(), conn?.close()]);
     await Promise.allSettled(servers.map((s) => s.stop()));

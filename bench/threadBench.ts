@@ -11,8 +11,8 @@ import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
 const LATENCY_TARGET = 1.1;
 const THROUGHPUT_TARGET = 0.5;
 
-/** Runs the MessagePort workloads and prints their table. Leaves no worker behind, also on failure. */
-export async function runThreadBench(config: BenchConfig): Promise<void> {
+/** Runs the MessagePort workloads, prints their tables and returns their rows. Leaves no worker behind. */
+export async function runThreadBench(config: BenchConfig): Promise<Row[]> {
   console.log();
   console.log('over a MessagePort: netref connectThread against a raw MessagePort ping-pong with a worker');
   let raw: RawPortClient | undefined;
@@ -40,6 +40,7 @@ export async function runThreadBench(config: BenchConfig): Promise<void> {
     const more = await measurePortWorkloads(raw, conn, config);
     console.log();
     console.log(formatTable(more));
+    return [...rows, ...more];
   } finally {
     await Promise.allSettled([raw?.close(), conn?.close()]);
   }
