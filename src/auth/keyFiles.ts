@@ -1,6 +1,6 @@
 import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
-import nacl from 'tweetnacl';
 import type { KeyPair } from './shs/keys.js';
+import { loadNacl } from './shs/loadNacl.js';
 
 /*
  * Keys on disk and on the command line (DESIGN §3, §6), all base64 (standard alphabet, with padding):
@@ -54,6 +54,7 @@ export function readKeyFile(path: string): KeyPair {
   const publicKey = parseKey(o.publicKey, `publicKey in ${path}`, 32);
   const secretKey = parseKey(o.secretKey, `secretKey in ${path}`, 64);
   // tweetnacl's layout: the 32-byte seed, then the public key. Both halves must agree with "publicKey".
+  const nacl = loadNacl();
   const derived = nacl.sign.keyPair.fromSeed(secretKey.subarray(0, 32)).publicKey;
   if (!nacl.verify(derived, publicKey) || !nacl.verify(secretKey.subarray(32), publicKey)) {
     throw new Error(`the key file ${path} is inconsistent: its secretKey does not belong to its publicKey`);

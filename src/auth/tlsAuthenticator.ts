@@ -1,6 +1,7 @@
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
 import { expectClientHello } from './expectClientHello.js';
+import { loadTls } from './loadTls.js';
 import { awaitTlsHandshake, tlsFailure } from './tlsHandshake.js';
 
 /**
@@ -49,7 +50,8 @@ export function tlsAuthenticator(options: TlsAuthenticatorOptions): Authenticato
   if (!options || typeof options !== 'object') throw new TypeError('tlsAuthenticator needs { key, cert }');
   if (!options.key && !options.pfx) throw new TypeError('tlsAuthenticator needs the server key (key, or pfx)');
   if (!options.cert && !options.pfx) throw new TypeError('tlsAuthenticator needs the server certificate (cert)');
-  const secureContext = options.secureContext ?? tls.createSecureContext(options);
+  const { createSecureContext, TLSSocket } = loadTls();
+  const secureContext = options.secureContext ?? createSecureContext(options);
   const requestCert = options.requestCert === true;
   // A lone server-side TLSSocket defaults to not rejecting, unlike tls.Server; keep tls.Server's default.
   const rejectUnauthorized = options.rejectUnauthorized !== false;
@@ -59,7 +61,7 @@ export function tlsAuthenticator(options: TlsAuthenticatorOptions): Authenticato
       info.remotePort !== undefined ? `${info.remoteAddress}:${info.remotePort}` : (info.remoteAddress ?? 'a client');
     const what = `TLS handshake with ${where}`;
     await expectClientHello(stream, { timeout: info.timeout, what });
-    const socket = new tls.TLSSocket(stream, {
+    const socket = new TLSSocket(stream, {
       ...options,
       isServer: true,
       secureContext,

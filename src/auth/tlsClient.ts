@@ -1,6 +1,7 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
+import { loadTls } from './loadTls.js';
 import type { TlsCredentials } from './tlsAuthenticator.js';
 import { awaitTlsHandshake } from './tlsHandshake.js';
 
@@ -41,8 +42,9 @@ export function tlsClient(options: TlsConnectOptions & { host?: string; where?: 
   const { host, where, ...rest } = options;
   // SNI carries names only (RFC 6066); an address is still checked against the certificate through `host`.
   const servername = rest.servername ?? (host && net.isIP(host) === 0 ? host : undefined);
+  const { connect } = loadTls();
   return async (stream, info) => {
-    const socket = tls.connect({
+    const socket = connect({
       ...rest,
       socket: stream,
       ...(host !== undefined ? { host } : {}),

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import Bonjour from 'bonjour-service';
+import type Bonjour from 'bonjour-service';
 import { DiscoveryError } from '../core/index.js';
 
 /** A resource record as multicast-dns decodes it. */
@@ -85,7 +85,7 @@ export class MdnsLink extends EventEmitter {
   /** Errors the send wrapper reported already: bonjour-service hands the same ones to its error callback. */
   #reported = new WeakSet<object>();
 
-  private constructor(options: MdnsOptions) {
+  private constructor(BonjourService: typeof Bonjour, options: MdnsOptions) {
     super();
     const onCallbackError = (error: unknown) => {
       if (!(error && typeof error === 'object' && this.#reported.has(error))) {
@@ -100,7 +100,7 @@ export class MdnsLink extends EventEmitter {
       ...(socket !== undefined ? { socket } : {}),
     };
     // bonjour-service types its options as a service config; they go to multicast-dns as they are.
-    this.bonjour = new Bonjour(mdnsOptions as object, onCallbackError);
+    this.bonjour = new BonjourService(mdnsOptions as object, onCallbackError);
     this.mdns = (this.bonjour as unknown as { server: { mdns: MulticastDns } }).server.mdns;
     this.#wrapSend();
     if (options.interface === undefined && socket !== undefined) this.#followRoutes(socket as Partial<Socket>);
@@ -116,7 +116,10 @@ export class MdnsLink extends EventEmitter {
    * cannot be bound (EACCES, EADDRINUSE without address reuse, no such interface); nothing is left open then.
    */
   static async open(options: MdnsOptions = {}): Promise<MdnsLink> {
-    const link = new MdnsLink(options);
+    // Loaded here, on first use, not when netref is imported: it takes ~18 ms to load, which every process and worker
+    // thread importing netref paid, and only discovery and announcing need it.
+    const { default: BonjourService } = await import('bonjour-service');
+    const link = new MdnsLink(BonjourService, options);
     try {
       await new Promise<void>((resolve, reject) => {
         const onError = (error: unknown) => reject(mdnsError('cannot open the mDNS socket (UDP 5353)', error));

@@ -1,4 +1,4 @@
-import { BOX_MAX_BODY, incrementNonce, naclLowLevel } from './shsCrypto.js';
+import { BOX_MAX_BODY, incrementNonce, naclLowLevel, type NaclLowLevel } from './shsCrypto.js';
 
 /** A header that opened: how long the body that follows is, and the MAC that body must carry. */
 export interface BoxHeader {
@@ -12,6 +12,8 @@ export interface BoxHeader {
  * out of order, or from another session — is refused (null); the caller must then stop reading.
  */
 export class BoxOpener {
+  // Taken once here (tweetnacl is loaded on first use), not looked up for every frame.
+  readonly #box: NaclLowLevel = naclLowLevel();
   readonly #key: Uint8Array;
   readonly #nonce: Uint8Array;
   readonly #bodyNonce = new Uint8Array(24);
@@ -34,7 +36,7 @@ export class BoxOpener {
     const hc = this.#hc;
     hc.fill(0, 0, 16);
     hc.set(header, 16);
-    if (naclLowLevel.crypto_secretbox_open(hm, hc, 50, this.#nonce, this.#key) !== 0) return null;
+    if (this.#box.crypto_secretbox_open(hm, hc, 50, this.#nonce, this.#key) !== 0) return null;
     let any = 0;
     for (let i = 32; i < 50; i++) any |= hm[i]!;
     if (any === 0) return 'goodbye';
@@ -54,7 +56,7 @@ export class BoxOpener {
     c.set(body, 32);
     this.#bodyNonce.set(this.#nonce);
     incrementNonce(this.#bodyNonce);
-    if (naclLowLevel.crypto_secretbox_open(this.#m, c, 32 + length, this.#bodyNonce, this.#key) !== 0) return null;
+    if (this.#box.crypto_secretbox_open(this.#m, c, 32 + length, this.#bodyNonce, this.#key) !== 0) return null;
     incrementNonce(this.#nonce);
     incrementNonce(this.#nonce);
     return Buffer.from(this.#m.subarray(32, 32 + length));

@@ -1,4 +1,4 @@
-import { BOX_HEADER_SIZE, BOX_MAX_BODY, incrementNonce, naclLowLevel } from './shsCrypto.js';
+import { BOX_HEADER_SIZE, BOX_MAX_BODY, incrementNonce, naclLowLevel, type NaclLowLevel } from './shsCrypto.js';
 
 /**
  * The sending half of a box-stream: one key, one nonce counter. Each frame is a 34-byte header — secretbox of the
@@ -7,6 +7,8 @@ import { BOX_HEADER_SIZE, BOX_MAX_BODY, incrementNonce, naclLowLevel } from './s
  * frame cannot be dropped, replayed or moved without the receiver's nonce disagreeing.
  */
 export class BoxSealer {
+  // Taken once here (tweetnacl is loaded on first use), not looked up for every frame.
+  readonly #box: NaclLowLevel = naclLowLevel();
   readonly #key: Uint8Array;
   readonly #nonce: Uint8Array;
   readonly #bodyNonce = new Uint8Array(24);
@@ -35,11 +37,11 @@ export class BoxSealer {
       m.set(data.subarray(offset, offset + length), 32);
       this.#bodyNonce.set(this.#nonce);
       incrementNonce(this.#bodyNonce);
-      naclLowLevel.crypto_secretbox(c, m, 32 + length, this.#bodyNonce, this.#key);
+      this.#box.crypto_secretbox(c, m, 32 + length, this.#bodyNonce, this.#key);
       hm[32] = length >> 8;
       hm[33] = length & 0xff;
       hm.set(c.subarray(16, 32), 34);
-      naclLowLevel.crypto_secretbox(hc, hm, 50, this.#nonce, this.#key);
+      this.#box.crypto_secretbox(hc, hm, 50, this.#nonce, this.#key);
       out.set(hc.subarray(16, 50), at);
       out.set(c.subarray(32, 32 + length), at + BOX_HEADER_SIZE);
       at += BOX_HEADER_SIZE + length;
@@ -52,7 +54,7 @@ export class BoxSealer {
   /** The goodbye: a header sealing 18 zero bytes. It authenticates the end of the stream; nothing may follow. */
   goodbye(): Buffer {
     this.#hm.fill(0);
-    naclLowLevel.crypto_secretbox(this.#hc, this.#hm, 50, this.#nonce, this.#key);
+    this.#box.crypto_secretbox(this.#hc, this.#hm, 50, this.#nonce, this.#key);
     return Buffer.from(this.#hc.subarray(16, 50));
   }
 }

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
-import nacl from 'tweetnacl';
 import { AuthenticationError } from '../../core/index.js';
 import type { HandshakeResult } from './HandshakeResult.js';
 import type { KeyPair } from './keys.js';
+import { loadNacl } from './loadNacl.js';
 import { checkTimeout, lowOrderKey, runHandshake } from './runHandshake.js';
 import {
   checkKey,
@@ -68,6 +68,7 @@ export function prepareClient(options: Omit<ClientHandshakeOptions, 'timeout'>):
 /** `clientHandshake` on prepared options; the same contract. */
 export function runClientHandshake(stream: Duplex, client: PreparedClient, timeout: number): Promise<HandshakeResult> {
   const { networkKey, keys, serverKey, serverCurveKey } = client;
+  const nacl = loadNacl();
   return runHandshake(stream, 'client', timeout, async (io) => {
     const ephemeral = nacl.box.keyPair();
     const clientHmac = hmac(networkKey, ephemeral.publicKey);

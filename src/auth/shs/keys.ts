@@ -1,4 +1,4 @@
-import nacl from 'tweetnacl';
+import { loadNacl } from './loadNacl.js';
 
 /**
  * A long-term Ed25519 identity in tweetnacl's sign layout: `publicKey` is 32 bytes; `secretKey` is 64 bytes, the
@@ -9,9 +9,9 @@ export interface KeyPair {
   secretKey: Uint8Array;
 }
 
-/** A new random Ed25519 key pair for the secure channel (`nacl.sign.keyPair()`, from the system's CSPRNG). */
+/** A new random Ed25519 key pair for the secure channel (tweetnacl's `sign.keyPair()`, from the system's CSPRNG). */
 export function generateKeys(): KeyPair {
-  const { publicKey, secretKey } = nacl.sign.keyPair();
+  const { publicKey, secretKey } = loadNacl().sign.keyPair();
   return { publicKey, secretKey };
 }
 
@@ -20,5 +20,5 @@ export function generateKeys(): KeyPair {
  * answer at all. It is a capability, not a password: keep it out of logs, and make a fresh one per deployment.
  */
 export function randomNetworkKey(): Uint8Array {
-  return nacl.randomBytes(32);
+  return loadNacl().randomBytes(32);
 }

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
-import nacl from 'tweetnacl';
 import { AuthenticationError } from '../../core/index.js';
 import type { HandshakeResult } from './HandshakeResult.js';
 import type { KeyPair } from './keys.js';
+import { loadNacl } from './loadNacl.js';
 import { checkTimeout, lowOrderKey, runHandshake } from './runHandshake.js';
 import {
   checkKey,
@@ -58,6 +58,7 @@ export async function serverHandshake(stream: Duplex, options: ServerHandshakeOp
     throw new TypeError('authorize must be a function (clientPublicKey) => boolean | Promise<boolean>');
   }
   const timeout = checkTimeout(options.timeout);
+  const nacl = loadNacl();
 
   return runHandshake(stream, 'server', timeout, async (io) => {
     const msg1 = await io.read(64, 'msg1');

@@ -1,6 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import ed2curve from 'ed2curve';
-import nacl from 'tweetnacl';
+import { loadEd2curve, loadNacl } from './loadNacl.js';
 
 /**
  * The primitives Secret Handshake v1 and box-stream are written in, named as the protocol guide names them. libsodium's
@@ -46,7 +45,7 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
  * (e.g. zero) would make the shared secret a constant known to everyone, so such a result is refused, never used.
  */
 export function sharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Array | null {
-  const s = nacl.scalarMult(secret, publicKey);
+  const s = loadNacl().scalarMult(secret, publicKey);
   let acc = 0;
   for (const b of s) acc |= b;
   return acc === 0 ? null : s;
@@ -54,12 +53,12 @@ export function sharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Ar
 
 /** The X25519 public key of an Ed25519 public key, or null when it is not a valid Ed25519 point. */
 export function curvePublicKey(edPublicKey: Uint8Array): Uint8Array | null {
-  return ed2curve.convertPublicKey(edPublicKey);
+  return loadEd2curve().convertPublicKey(edPublicKey);
 }
 
 /** The X25519 secret key of an Ed25519 secret key (tweetnacl's 64-byte sign layout). */
 export function curveSecretKey(edSecretKey: Uint8Array): Uint8Array {
-  return ed2curve.convertSecretKey(edSecretKey);
+  return loadEd2curve().convertSecretKey(edSecretKey);
 }
 
 /** Adds one to a 24-byte big-endian counter, in place (box-stream nonces; wraps around at 2^192). */
@@ -95,7 +94,7 @@ export function checkKeyPair(name: string, value: unknown): { publicKey: Uint8Ar
   const v = value as { publicKey?: unknown; secretKey?: unknown };
   const publicKey = checkKey(`${name}.publicKey`, v.publicKey, 32);
   const secretKey = checkKey(`${name}.secretKey`, v.secretKey, 64);
-  if (!nacl.verify(publicKey, secretKey.subarray(32))) {
+  if (!loadNacl().verify(publicKey, secretKey.subarray(32))) {
     throw new TypeError(`${name}.publicKey does not belong to ${name}.secretKey`);
   }
   return { publicKey: copyBytes(publicKey), secretKey: copyBytes(secretKey) };
@@ -118,8 +117,10 @@ export const BOX_MAX_BODY = 4096;
  * `crypto_secretbox(c, m, d, n, k)` needs `m[0..32]` zero and leaves the MAC in `c[16..32]`, the ciphertext in
  * `c[32..d]`; `crypto_secretbox_open(m, c, d, n, k)` checks the MAC in constant time and returns -1 when it fails.
  */
-interface NaclLowLevel {
+export interface NaclLowLevel {
   crypto_secretbox(c: Uint8Array, m: Uint8Array, d: number, n: Uint8Array, k: Uint8Array): number;
   crypto_secretbox_open(m: Uint8Array, c: Uint8Array, d: number, n: Uint8Array, k: Uint8Array): number;
 }
-export const naclLowLevel = (nacl as unknown as { lowlevel: NaclLowLevel }).lowlevel;
+export function naclLowLevel(): NaclLowLevel {
+  return (loadNacl() as unknown as { lowlevel: NaclLowLevel }).lowlevel;
+}
