@@ -36,14 +36,29 @@ export class RawClient {
     });
   }
 
-  /** Sends one frame (header included); resolves with the echoed frame. */
+  /**
+   * Sends one frame (header included); resolves with the echoed frame. Frames sent in one tick go out with one
+   * write (corked until the next tick), as netref's are: otherwise the baseline of calls in flight is a syscall per
+   * call, which no real protocol needs.
+   */
   call(frame: Buffer): Promise<Buffer> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
+      if (!this.#corked) {
+        this.#corked = true;
+        this.#socket.cork();
+        process.nextTick(this.#uncork);
+      }
       this.#socket.write(frame);
     });
   }
+
+  #corked = false;
+  #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   close(): Promise<void> {
     return new Promise((resolve) => {

@@ -5,23 +5,50 @@ class EchoPort {
   readonly port: MessagePort;
   readonly #waiting: Array<(bytes: Uint8Array) => void> = [];
 
+  #batch: Uint8Array<ArrayBuffer>[] = [];
+
   constructor(port: MessagePort) {
     this.port = port;
-    port.on('message', (bytes: Uint8Array) => this.#waiting.shift()?.(bytes));
-  }
-
-  /** Posts `bytes`, transferring `transfer` if given (else a structured clone copy); resolves with the echo. */
-  send(bytes: Uint8Array, transfer?: ArrayBuffer): Promise<Uint8Array> {
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.port.postMessage(bytes, transfer ? [transfer] : []);
+    port.on('message', (bytes: Uint8Array | Uint8Array[]) => {
+      if (Array.isArray(bytes)) for (const b of bytes) this.#waiting.shift()?.(b);
+      else this.#waiting.shift()?.(bytes);
     });
   }
+
+  /** Posts `bytes` by structured clone (a copy); resolves with the echo. */
+  send(bytes: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.port.postMessage(bytes);
+    });
+  }
+
+  /**
+   * Posts `frame`, its buffer transferred, with the other frames of this tick as one message (an array), as netref's
+   * PortChannel batches; resolves with the echo.
+   */
+  sendBatched(frame: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      if (this.#batch.push(frame) === 1) process.nextTick(this.#post);
+    });
+  }
+
+  #post = (): void => {
+    const out = this.#batch;
+    this.#batch = [];
+    if (out.length === 1) this.port.postMessage(out[0], [out[0]!.buffer]);
+    else
+      this.port.postMessage(
+        out,
+        out.map((f) => f.buffer),
+      );
+  };
 }
 
 /**
- * The MessagePort baseline's client: posts one small frame (a fresh Uint8Array, its buffer transferred, as netref's
- * PortChannel does) to an echoing worker and matches the reply. Bulk bytes go over a second port, opened on first
+ * The MessagePort baseline's client: posts small frames (each a fresh Uint8Array, its buffer transferred, the frames
+ * of one tick as one message, as netref's PortChannel does) to an echoing worker and matches the replies. Bulk bytes go over a second port, opened on first
  * use, by structured clone both ways (see `echo`).
  */
 export class RawPortClient {
@@ -60,7 +87,7 @@ export class RawPortClient {
   call(seq: number, payloadBytes: number): Promise<Uint8Array> {
     const frame = new Uint8Array(payloadBytes);
     new DataView(frame.buffer).setUint32(0, seq >>> 0);
-    return this.#ping.send(frame, frame.buffer);
+    return this.#ping.sendBatched(frame);
   }
 
   /**

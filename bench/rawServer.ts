@@ -1,4 +1,5 @@
-// The baseline's server: echoes each length-prefixed frame the moment it is complete. Run as a child process.
+// The baseline's server: echoes each length-prefixed frame the moment it is complete (the frames of one read with
+// one write). Run as a child process.
 import net from 'node:net';
 import { FrameReader } from './frames.js';
 import { announceReady } from './serverLifetime.js';
@@ -9,7 +10,10 @@ const server = net.createServer({ noDelay: true }, (socket) => {
   const echo = (frame: Buffer) => socket.write(frame);
   socket.on('data', (chunk: Buffer) => {
     try {
+      // The frames of one read are echoed with one write, as netref answers them.
+      socket.cork();
       reader.push(chunk, echo);
+      socket.uncork();
     } catch (error) {
       console.error('rawServer:', (error as Error).message);
       socket.destroy();
