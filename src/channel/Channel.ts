@@ -49,7 +49,9 @@ export interface Channel {
   start(receiver: ChannelReceiver): void;
   /**
    * Queues one frame. Frames queued in the same tick go out together (one write on a stream). Returns false when
-   * the channel is closed (the frame is dropped) — see the failure contract above.
+   * the channel is closed (the frame is dropped) — see the failure contract above. The channel takes the frame: the
+   * caller must not use it afterwards (a PortChannel may transfer its memory away, a StreamChannel may reuse it once
+   * written).
    */
   send(frame: Uint8Array): boolean;
   /**

@@ -1,9 +1,11 @@
 import type { Channel, ChannelInfo, ChannelReceiver } from './Channel.js';
+import { claimOwnedFrame, isLargeWholeFrame, markOwnedFrame } from './ownedFrames.js';
 import { ChannelError, DEFAULT_MAX_FRAME_SIZE } from './StreamChannel.js';
 
 /**
  * What `PortChannel` needs of a port: worker_threads `MessagePort` and `Worker` have it, and so does anything with
- * `postMessage` and `on('message')`.
+ * `postMessage` and `on('message')`. As with those, a message must arrive as the receiving side's own copy (or with
+ * its buffers transferred): a received frame's memory is taken to be no one else's.
  */
 export interface MessagePortLike {
   postMessage(value: unknown, transferList?: readonly any[]): void;
@@ -82,12 +84,14 @@ export class PortChannel implements Channel {
     if (this.#closed) return false;
     // Transfer only a buffer the frame owns whole. A view into larger memory (a Node Buffer from a pool, the
     // encoder's output buffer) is copied first, or the transfer would detach memory that others still use. (Not
-    // `frame.slice()`: on a Buffer that is a view, not a copy.)
+    // `frame.slice()`: on a Buffer that is a view, not a copy.) The encoder's frames that carry a large binary own
+    // their buffer, and so does a large frame another channel handed over for good (relayed by a ThreadLink).
     const owns =
-      !Buffer.isBuffer(frame) &&
-      frame.byteOffset === 0 &&
-      frame.byteLength === frame.buffer.byteLength &&
-      !(frame.buffer instanceof SharedArrayBuffer);
+      claimOwnedFrame(frame) ||
+      (!Buffer.isBuffer(frame) &&
+        frame.byteOffset === 0 &&
+        frame.byteLength === frame.buffer.byteLength &&
+        !(frame.buffer instanceof SharedArrayBuffer));
     const own = owns ? frame : new Uint8Array(frame);
     if (this.#batch) {
       this.#out.push(own);
@@ -156,16 +160,17 @@ export class PortChannel implements Channel {
       return;
     }
     if (Array.isArray(value)) {
+      const shared = sharedBuffers(value);
       for (const frame of value) {
-        this.#onFrame(frame);
+        this.#onFrame(frame, shared);
         if (this.#closed) return;
       }
-    } else this.#onFrame(value);
+    } else this.#onFrame(value, undefined);
     // The frames of this message are delivered: the receiver may answer now rather than later in the turn.
     if (this.#receiver && !this.#closed && !this.#paused) this.#receiver.drained?.();
   };
 
-  #onFrame(value: unknown): void {
+  #onFrame(value: unknown, shared: Set<ArrayBufferLike> | undefined): void {
     if (!(value instanceof Uint8Array)) {
       this.#fail(new Error(`a port message was not a frame (got ${typeof value})`));
       return;
@@ -179,6 +184,9 @@ export class PortChannel implements Channel {
       );
       return;
     }
+    // A posted frame arrives as this thread's own copy (or transferred memory): nothing else can reach it, unless
+    // the sender put the same buffer in a batch twice.
+    if (!shared?.has(value.buffer)) markOwnedFrame(value);
     if (this.#receiver && !this.#paused && this.#held.length === 0) this.#receiver.frame(value);
     else this.#held.push(value);
   }
@@ -219,4 +227,17 @@ export class PortChannel implements Channel {
     this.#held = [];
     this.#receiver.closed(this.#error);
   }
+}
+
+/** The buffers that more than one large frame of a batch spans whole (only a hostile sender makes any). */
+function sharedBuffers(frames: unknown[]): Set<ArrayBufferLike> | undefined {
+  let seen: Set<ArrayBufferLike> | undefined;
+  let shared: Set<ArrayBufferLike> | undefined;
+  for (const frame of frames) {
+    if (!(frame instanceof Uint8Array) || !isLargeWholeFrame(frame)) continue;
+    seen ??= new Set();
+    if (seen.has(frame.buffer)) (shared ??= new Set()).add(frame.buffer);
+    else seen.add(frame.buffer);
+  }
+  return shared;
 }

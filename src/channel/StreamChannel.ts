@@ -1,5 +1,8 @@
+import { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Channel, ChannelInfo, ChannelReceiver } from './Channel.js';
+import { recycleFrameBuffer } from './frameBuffers.js';
+import { LARGE_FRAME_BYTES, markOwnedFrame } from './ownedFrames.js';
 
 /** Default largest frame: 64 MiB (DESIGN §5). */
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
@@ -57,6 +60,11 @@ export class StreamChannel implements Channel {
   #drainPaused = false;
 
   // writing state
+  /**
+   * True if a frame is done with once its write has called back: a socket hands the bytes to the kernel. Any other
+   * stream may still hold the very buffer (a PassThrough gives it to its reader).
+   */
+  #writtenOnCallback: boolean;
   #out: Uint8Array[] = [];
   #outBytes = 0;
   #flushScheduled = false;
@@ -75,6 +83,7 @@ export class StreamChannel implements Channel {
       options = b as StreamChannelOptions | undefined;
     }
     this.#maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#writtenOnCallback = this.#writable instanceof Socket;
     const s = a as Partial<{ remoteAddress: string; remotePort: number }>;
     this.info = {
       transport: 'stream',
@@ -172,6 +181,8 @@ export class StreamChannel implements Channel {
         buf.writeUInt32BE(frame.byteLength, at);
         buf.set(frame, at + 4);
         at += 4 + frame.byteLength;
+        // copied: a frame's memory may serve another one now (see frameBuffers.ts)
+        if (frame.byteLength > LARGE_FRAME_BYTES) recycleFrameBuffer(frame);
       }
       ok = this.#writable.write(buf);
     } else {
@@ -181,7 +192,14 @@ export class StreamChannel implements Channel {
         const header = Buffer.allocUnsafe(4);
         header.writeUInt32BE(frame.byteLength, 0);
         ok = this.#writable.write(header) && ok;
-        ok = this.#writable.write(frame) && ok;
+        ok =
+          (frame.byteLength > LARGE_FRAME_BYTES && this.#writtenOnCallback
+            ? this.#writable.write(frame, (error) => {
+                // written: its memory may serve another frame (see frameBuffers.ts); not after a failure, when
+                // the stream may not be done with it
+                if (!error) recycleFrameBuffer(frame);
+              })
+            : this.#writable.write(frame)) && ok;
       }
       process.nextTick(() => this.#writable.uncork());
     }
@@ -270,6 +288,8 @@ export class StreamChannel implements Channel {
       if (take === c.length) this.#chunks.shift();
       else this.#chunks[0] = c.subarray(take);
     }
+    // Allocated for this frame alone and never touched again: the decoder may leave large values in it.
+    markOwnedFrame(out);
     return out;
   }
 
