@@ -7,6 +7,14 @@ interface ImportEntry {
 }
 
 /**
+ * One registry for every table: making one per connection costs each connection more than the rest of its tables.
+ * It holds its tables weakly in effect, since an entry lives only as long as its proxy, which its table owns.
+ */
+const registry = new FinalizationRegistry<{ table: ImportTable; id: number; gen: number }>(({ table, id, gen }) =>
+  table.collected(id, gen),
+);
+
+/**
  * The peer's objects we hold netrefs to: one live proxy per id (so `===` holds), and the count of references
  * received for it. A proxy that is released, or garbage collected, hands its id and count to `onRelease`, which
  * batches them into RELEASE messages.
@@ -15,10 +23,6 @@ export class ImportTable {
   #entries = new Map<number, ImportEntry>();
   #gen = 0;
   #onRelease: (id: number, count: number) => void;
-  #registry = new FinalizationRegistry<{ id: number; gen: number }>(({ id, gen }) => {
-    const entry = this.#entries.get(id);
-    if (entry && entry.gen === gen) this.#drop(id, entry);
-  });
 
   constructor(onRelease: (id: number, count: number) => void) {
     this.#onRelease = onRelease;
@@ -36,7 +40,7 @@ export class ImportTable {
     const proxy = make();
     const gen = ++this.#gen;
     this.#entries.set(id, { ref: new WeakRef(proxy), count: 1, gen });
-    this.#registry.register(proxy, { id, gen }, proxy);
+    registry.register(proxy, { table: this, id, gen }, proxy);
     return proxy;
   }
 
@@ -44,7 +48,7 @@ export class ImportTable {
   release(id: number, proxy: object): boolean {
     const entry = this.#entries.get(id);
     if (!entry || entry.ref.deref() !== proxy) return false;
-    this.#registry.unregister(proxy);
+    registry.unregister(proxy);
     this.#drop(id, entry);
     return true;
   }
@@ -53,9 +57,15 @@ export class ImportTable {
   clear(): void {
     for (const entry of this.#entries.values()) {
       const p = entry.ref.deref();
-      if (p) this.#registry.unregister(p);
+      if (p) registry.unregister(p);
     }
     this.#entries.clear();
+  }
+
+  /** A proxy of `id` was garbage collected (the registry tells). */
+  collected(id: number, gen: number): void {
+    const entry = this.#entries.get(id);
+    if (entry && entry.gen === gen) this.#drop(id, entry);
   }
 
   #drop(id: number, entry: ImportEntry): void {

@@ -638,12 +638,14 @@ export class Session implements BoxContext {
     const wasHandshake = this.#state === 'handshake';
     this.#state = 'closed';
     this.closeReason = reason;
-    const err = this.#closedError();
+    // Made only when something is waiting for it: an error's stack trace is a good part of what a close costs.
+    let closedError: ConnectionClosedError | undefined;
+    const err = () => (closedError ??= this.#closedError());
     for (const table of [this.#pending, this.#pings]) {
-      for (const call of table.values()) this.#settle(call, { ok: false, error: err });
+      for (const call of table.values()) this.#settle(call, { ok: false, error: err() });
       table.clear();
     }
-    for (const ctx of this.#inflight.values()) ctx.abort(err);
+    for (const ctx of this.#inflight.values()) ctx.abort(err());
     this.#inflight.clear();
     this.#answers.clear();
     this.#waiting = [];
@@ -655,7 +657,7 @@ export class Session implements BoxContext {
     this.#heartbeat?.stop();
     if (this.#sweep) clearInterval(this.#sweep);
     this.#outbox.discard();
-    if (wasHandshake) this.#rejectReady(reason ?? err);
+    if (wasHandshake) this.#rejectReady(reason ?? err());
     if (closeChannel) this.channel.close();
     this.#resolveClosed(reason);
     this.#onClose(reason);
