@@ -1,17 +1,10 @@
-// W3–W6 over a MessagePort, against the same raw echo worker and netref connectThread service as W1/W2, each beside
-// its raw baseline measured in the same run, exactly as tcpWorkloads.ts does them over TCP. Round-trip figures are
-// divided by the raw ping-pong's mean, measured alongside.
-import { connectThread, release, type Connection, type ThreadConnection } from '../dist/index.js';
+// W3–W6 over a MessagePort, against the same raw echo worker and netref connectThread service as W1/W2
+// (laterWorkloads.ts runs them). W6 here is starting a worker and making the first call.
+import { connectThread, type Connection, type ThreadConnection } from '../dist/index.js';
 import { RAW_PAYLOAD_BYTES, type BenchConfig } from './config.js';
+import { measureLaterWorkloads } from './laterWorkloads.js';
 import { RawPortClient } from './rawPortClient.js';
 import type { Row } from './report.js';
-import { TARGETS } from './tcpWorkloads.js';
-import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
-
-const MIB = 1024 * 1024;
-/** W4 moves this many 1 MiB arguments per round, with a few outstanding so the port never idles (as over TCP). */
-const BULK_CHUNKS = 64;
-const BULK_IN_FLIGHT = 4;
 
 /** The netref side's worker: `connectThread` to bench/threadService.mjs. */
 export function connectService(): Promise<ThreadConnection> {
@@ -19,136 +12,22 @@ export function connectService(): Promise<ThreadConnection> {
   return connectThread(new URL('./threadService.mjs', import.meta.url), { execArgv: [] });
 }
 
-interface Totals {
-  rawRtt: Float64Array[];
-  callbackUs: number;
-  callbacks: number;
-  rawBulkMs: number;
-  netrefBulkMs: number;
-  cycle: Float64Array[];
-  rawConnect: Float64Array[];
-  netrefConnect: Float64Array[];
-}
-
-/** Runs W3–W6 for `config.rounds` rounds, alternating raw and netref, and returns their table rows. */
-export async function measurePortWorkloads(raw: RawPortClient, conn: Connection, config: BenchConfig): Promise<Row[]> {
-  const root = conn.root;
-  const rawCall: Call = (i) => raw.call(i, RAW_PAYLOAD_BYTES);
-  const callback = (i: number) => i + 1;
-  // The same bytes for both, kept by the caller: the raw echo copies them each way (see RawPortClient.echo).
-  const bulk = new Uint8Array(MIB).fill(7);
-  const rawBulkCall: Call = async () => {
-    const back = await raw.echo(bulk);
-    if (back.byteLength !== MIB) throw new Error('the raw bulk echo came back short');
-  };
-  const netrefBulkCall: Call = async () => {
-    const back = (await root.echo(bulk)) as Uint8Array;
-    if (back.byteLength !== MIB) throw new Error('the netref bulk echo came back short');
-  };
-  // Written as a user would: the call on the not-yet-resolved result pipelines behind `make`.
-  const cycle: Call = async (i) => {
-    const made = root.make(i);
-    const value: unknown = await made.value();
-    if (value !== i) throw new Error(`make(${i}).value() returned ${String(value)}`);
-    release(await made);
-  };
-  // Fewer than over TCP: each one starts (and ends) a worker thread, tens of milliseconds.
-  const connectCount = Math.max(5, Math.round(20 * config.scale));
-  const totals: Totals = {
-    rawRtt: [],
-    callbackUs: 0,
-    callbacks: 0,
-    rawBulkMs: 0,
-    netrefBulkMs: 0,
-    cycle: [],
-    rawConnect: [],
-    netrefConnect: [],
-  };
-
-  await netrefBulkCall(0);
-  await rawBulkCall(0);
-  // The worker's heap around the measured cycles, after their warm-up, so it shows what the cycles leave behind
-  // rather than the warm-up of code and tables; the last round's pair is reported, the worker warmest by then.
-  let heapBefore = 0;
-  let heapAfter = 0;
-  for (let round = 1; round <= config.rounds; round++) {
-    await sequential(rawCall, config.warmupCalls);
-    totals.rawRtt.push(await sequential(rawCall, config.sequentialCalls));
-    await root.bounce(callback, config.warmupCalls);
-    totals.callbackUs += (await root.bounce(callback, config.sequentialCalls)) as number;
-    totals.callbacks += config.sequentialCalls;
-
-    await inFlight(rawBulkCall, 8, BULK_IN_FLIGHT);
-    totals.rawBulkMs += await inFlight(rawBulkCall, BULK_CHUNKS, BULK_IN_FLIGHT);
-    await inFlight(netrefBulkCall, 8, BULK_IN_FLIGHT);
-    totals.netrefBulkMs += await inFlight(netrefBulkCall, BULK_CHUNKS, BULK_IN_FLIGHT);
-
-    await sequential(cycle, config.warmupCalls);
-    heapBefore = (await root.heap()) as number;
-    totals.cycle.push(await sequential(cycle, config.sequentialCalls));
-    heapAfter = (await root.heap()) as number;
-
-    totals.rawConnect.push(await timeConnects(connectCount, rawStartAndPing));
-    totals.netrefConnect.push(await timeConnects(connectCount, netrefStartAndCall));
-    console.log(`MessagePort W3-W6 round ${round}/${config.rounds} done`);
-  }
-
-  const rtt = latencyStats(totals.rawRtt).mean;
-  const callbackMean = totals.callbackUs / totals.callbacks;
-  const cycleMean = latencyStats(totals.cycle).mean;
-  const mibPerS = (ms: number) => (BULK_CHUNKS * config.rounds) / (ms / 1000);
-  const rawConn = latencyStats(totals.rawConnect);
-  const refConn = latencyStats(totals.netrefConnect);
-  return [
+/** Runs W3–W6 over a MessagePort for `config.rounds` rounds and returns their table rows. */
+export function measurePortWorkloads(raw: RawPortClient, conn: Connection, config: BenchConfig): Promise<Row[]> {
+  return measureLaterWorkloads(
+    conn,
     {
-      workload: 'W3 callback round trip (us; ratio = raw RTs)',
-      raw: rtt,
-      netref: callbackMean,
-      decimals: 1,
-      target: { bound: 'max', ratio: TARGETS.callback },
+      rawCall: (i) => raw.call(i, RAW_PAYLOAD_BYTES),
+      // By structured clone both ways (see RawPortClient.echo).
+      rawEcho: (bytes) => raw.echo(bytes),
+      // Fewer than over TCP: each one starts (and ends) a worker thread, tens of milliseconds.
+      connects: Math.max(5, Math.round(20 * config.scale)),
+      rawOpen: rawStartAndPing,
+      netrefOpens: [{ label: 'start worker + first call', open: netrefStartAndCall }],
+      heapOwner: 'worker',
     },
-    {
-      workload: `W4 bulk 1 MiB x ${BULK_CHUNKS} echoed (MiB/s)`,
-      raw: mibPerS(totals.rawBulkMs),
-      netref: mibPerS(totals.netrefBulkMs),
-      decimals: 0,
-      target: { bound: 'min', ratio: TARGETS.bulk },
-    },
-    {
-      workload: 'W5 ref cycle mean (us; ratio = raw RTs)',
-      raw: rtt,
-      netref: cycleMean,
-      decimals: 1,
-      target: { bound: 'max', ratio: TARGETS.cycle },
-    },
-    {
-      workload: 'W5 worker heap before/after cycles (MiB)',
-      raw: heapBefore / MIB,
-      netref: heapAfter / MIB,
-      decimals: 2,
-    },
-    // The median carries the target, as over TCP: a rare stall (a GC, the machine's other load) swamps the mean.
-    {
-      workload: 'W6 start worker + first call p50 (us)',
-      raw: rawConn.p50,
-      netref: refConn.p50,
-      decimals: 0,
-      target: { bound: 'max', ratio: TARGETS.connect },
-    },
-    { workload: 'W6 start worker + first call mean (us)', raw: rawConn.mean, netref: refConn.mean, decimals: 0 },
-  ];
-}
-
-/** Times `count` starts, one after another; each worker is ended outside the timed part. */
-async function timeConnects(count: number, once: () => Promise<() => Promise<void>>): Promise<Float64Array> {
-  const micros = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    const close = await once();
-    micros[i] = (performance.now() - start) * 1000;
-    await close();
-  }
-  return micros;
+    config,
+  );
 }
 
 /** The raw W6: a new Worker, online, a MessagePort handed to it, and one ping-pong over that port. */
