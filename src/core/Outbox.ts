@@ -1,6 +1,9 @@
 import type { Channel } from '../channel/index.js';
 import { encode, MessageKind } from '../protocol/index.js';
 
+/** A settled promise: `then` on it queues a microtask without the wrapping `queueMicrotask` adds under async hooks. */
+const settled = Promise.resolve();
+
 /** Bytes of queued frames past which the outbox is written at once instead of at the end of the turn. */
 const HIGH_WATER = 1024 * 1024;
 
@@ -20,7 +23,7 @@ export class Outbox {
   #unsent: Unsent[] = [];
   #finished: number[] = [];
   #released: number[] = [];
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled = false;
   #closed = false;
 
   constructor(private readonly channel: Channel) {}
@@ -41,16 +44,14 @@ export class Outbox {
       this.flush();
       return;
     }
-    // Not a microtask: `await x` asks x for `then` in a later microtask, and a request pipelined there must
-    // still find the earlier one unsent to mark it KEEP. setImmediate runs in the same loop iteration.
-    this.#scheduled ??= setImmediate(this.flush);
+    this.#schedule();
   }
 
   /** Tells the peer, with the next batch, that it may drop the kept answer of our request `seq` (FINISH). */
   finish(seq: number): void {
     if (this.#closed) return;
     this.#finished.push(seq);
-    this.#scheduled ??= setImmediate(this.flush);
+    this.#schedule();
   }
 
   /**
@@ -60,15 +61,28 @@ export class Outbox {
   release(id: number, count: number): void {
     if (this.#closed) return;
     this.#released.push(id, count);
-    this.#scheduled ??= setImmediate(this.flush);
+    this.#schedule();
   }
 
   /** Hands everything queued to the channel now. */
+  /**
+   * Flushes once the microtasks of this turn have all run: not sooner, because `await x` asks x for `then` in a later
+   * microtask, and a request pipelined there must still find the earlier one unsent to mark it KEEP; not later,
+   * because every microsecond here is added to the round trip. A nextTick queued from a microtask runs only after the
+   * microtask queue is empty, and still before any I/O.
+   */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    void settled.then(this.#afterMicrotasks);
+  }
+
+  #afterMicrotasks = (): void => {
+    process.nextTick(this.flush);
+  };
+
   flush = (): void => {
-    if (this.#scheduled) {
-      clearImmediate(this.#scheduled);
-      this.#scheduled = undefined;
-    }
+    this.#scheduled = false;
     if (this.#released.length) {
       this.#frames.push(encode([MessageKind.RELEASE, this.#released]));
       this.#released = [];
@@ -101,8 +115,6 @@ export class Outbox {
   /** Drops whatever is unsent (the connection is gone); nothing is sent afterwards. */
   discard(): void {
     this.#closed = true;
-    if (this.#scheduled) clearImmediate(this.#scheduled);
-    this.#scheduled = undefined;
     this.#frames = [];
     this.#unsent = [];
     this.#finished = [];
