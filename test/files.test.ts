@@ -4,6 +4,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ForwardingChannel } from './support/ForwardingChannel.js';
 import {
   channelPair,
   classic,
@@ -21,18 +22,14 @@ import {
 } from '../src/index.js';
 
 /** Alters one byte in the middle of the first frame longer than `min` that passes in `direction`. */
-class CorruptingChannel implements Channel {
+class CorruptingChannel extends ForwardingChannel {
   #done = false;
   constructor(
-    readonly inner: Channel,
+    inner: Channel,
     readonly direction: 'send' | 'receive',
     readonly min = 32 * 1024,
-  ) {}
-  get info() {
-    return this.inner.info;
-  }
-  get isClosed() {
-    return this.inner.isClosed;
+  ) {
+    super(inner);
   }
   #alter(frame: Uint8Array): Uint8Array {
     if (this.#done || frame.length < this.min) return frame;
@@ -41,23 +38,11 @@ class CorruptingChannel implements Channel {
     copy[copy.length >> 1]! ^= 0xff;
     return copy;
   }
-  start(receiver: Parameters<Channel['start']>[0]): void {
-    this.inner.start({
-      frame: (f) => receiver.frame(this.direction === 'receive' ? this.#alter(f) : f),
-      closed: (e) => receiver.closed(e),
-    });
+  protected override onReceive(frame: Uint8Array): Uint8Array {
+    return this.direction === 'receive' ? this.#alter(frame) : frame;
   }
-  send(frame: Uint8Array): boolean {
-    return this.inner.send(this.direction === 'send' ? this.#alter(frame) : frame);
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  close(): void {
-    this.inner.close();
+  protected override onSend(frame: Uint8Array): Uint8Array {
+    return this.direction === 'send' ? this.#alter(frame) : frame;
   }
 }
 

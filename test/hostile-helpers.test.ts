@@ -1,16 +1,9 @@
 // Hostile peers against the requests behind the helpers: DESCRIBE, ITERATE and GET with COPY.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  channelPair,
-  connectChannel,
-  describe as describeRemote,
-  NetrefError,
-  obtain,
-  Service,
-  type Channel,
-} from '../src/index.js';
+import { channelPair, connectChannel, describe as describeRemote, NetrefError, obtain, Service } from '../src/index.js';
 import { decode, encode, Flags, IterateAction, MessageKind as K, Tag, Tagged } from '../src/protocol/index.js';
+import { ForwardingChannel } from './support/ForwardingChannel.js';
 import {
   assertAttributeError,
   assertServerHealthy,
@@ -138,39 +131,18 @@ describe('hostile peers: a request refused at receipt', () => {
 });
 
 /** The client end of a pair whose peer's hello is rewritten to list no features: a peer of an older netref. */
-class FeaturelessPeer implements Channel {
+class FeaturelessPeer extends ForwardingChannel {
   readonly sentKinds: unknown[] = [];
   #first = true;
-  constructor(readonly inner: Channel) {}
-  get info() {
-    return this.inner.info;
+  protected override onReceive(frame: Uint8Array): Uint8Array {
+    if (!this.#first) return frame;
+    this.#first = false;
+    return encode({ ...(decode(frame) as object), features: [] });
   }
-  get isClosed() {
-    return this.inner.isClosed;
-  }
-  start(receiver: Parameters<Channel['start']>[0]): void {
-    this.inner.start({
-      ...receiver,
-      frame: (f) => {
-        if (!this.#first) return receiver.frame(f);
-        this.#first = false;
-        receiver.frame(encode({ ...(decode(f) as object), features: [] }));
-      },
-    });
-  }
-  send(frame: Uint8Array): boolean {
+  protected override onSend(frame: Uint8Array): Uint8Array {
     const msg = decode(frame);
     if (Array.isArray(msg)) this.sentKinds.push(msg[0]);
-    return this.inner.send(frame);
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  close(): void {
-    this.inner.close();
+    return frame;
   }
 }
 

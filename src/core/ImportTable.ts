@@ -8,7 +8,8 @@ interface ImportEntry {
 
 /**
  * One registry for every table: making one per connection costs each connection more than the rest of its tables.
- * It holds its tables weakly in effect, since an entry lives only as long as its proxy, which its table owns.
+ * A registered entry (and the table it names) is kept only until its proxy is collected or the table unregisters
+ * it, so the registry keeps no table alive longer than that table's own netrefs do.
  */
 const registry = new FinalizationRegistry<{ table: ImportTable; id: number; gen: number }>(({ table, id, gen }) =>
   table.collected(id, gen),

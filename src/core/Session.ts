@@ -174,20 +174,23 @@ export class Session implements BoxContext {
   request(op: Op, node: Node, payload: unknown): any {
     if (this.#state === 'closed') return this.#failed(this.#closedError());
     const feature = FEATURE[op];
-    // A call made before the peer's hello arrived (connect with `earlyCalls`) goes out right behind ours, except one
-    // the peer may not speak: that waits to see the peer's features.
-    if (feature && !this.#peerFeatures) {
-      return this.#later(
-        node,
-        this.ready.then(() => this.request(op, node, payload)),
-      );
-    }
-    if (feature && this.#peerFeatures && !this.#peerFeatures.includes(feature)) {
-      return this.#failed(
-        new NetrefError(
-          `the peer does not support ${WHAT[op]}: its hello lists the features [${this.#peerFeatures.join(', ')}], not '${feature}'`,
-        ),
-      );
+    if (feature) {
+      const features = this.#peerFeatures;
+      // A call made before the peer's hello arrived (connect with `earlyCalls`) goes out right behind ours, except
+      // one the peer may not speak: that waits to see the peer's features.
+      if (!features) {
+        return this.#later(
+          node,
+          this.ready.then(() => this.request(op, node, payload)),
+        );
+      }
+      if (!features.includes(feature)) {
+        return this.#failed(
+          new NetrefError(
+            `the peer does not support ${WHAT[op]}: its hello lists the features [${features.join(', ')}], not '${feature}'`,
+          ),
+        );
+      }
     }
     const base = node.base;
     let flags = 0;

@@ -1,41 +1,21 @@
-import { channelPair, connectChannel, type Channel, type Connection, type ConnectOptions } from '../../src/index.js';
+import { channelPair, connectChannel, type Connection, type ConnectOptions } from '../../src/index.js';
+import { ForwardingChannel } from './ForwardingChannel.js';
 
 /** A channel that records what passes through it, for tests that count frames. */
-export class TapChannel implements Channel {
+export class TapChannel extends ForwardingChannel {
   readonly sent: Uint8Array[] = [];
   readonly received: Uint8Array[] = [];
   /** Order of events: 'send' and 'recv'. */
   readonly log: string[] = [];
-  constructor(readonly inner: Channel) {}
-  get info() {
-    return this.inner.info;
+  protected override onReceive(frame: Uint8Array): Uint8Array {
+    this.received.push(frame);
+    this.log.push('recv');
+    return frame;
   }
-  get isClosed() {
-    return this.inner.isClosed;
-  }
-  start(receiver: Parameters<Channel['start']>[0]): void {
-    this.inner.start({
-      frame: (f) => {
-        this.received.push(f);
-        this.log.push('recv');
-        receiver.frame(f);
-      },
-      closed: (e) => receiver.closed(e),
-    });
-  }
-  send(frame: Uint8Array): boolean {
+  protected override onSend(frame: Uint8Array): Uint8Array {
     this.sent.push(frame);
     this.log.push('send');
-    return this.inner.send(frame);
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  close(): void {
-    this.inner.close();
+    return frame;
   }
 }
 

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { decode, encode, MessageKind } from '../../src/protocol/index.js';
+import { until, within } from './pair.js';
 
 /** The hello a well-behaved peer of protocol 1.0 sends first. */
 export const HELLO = { magic: 'netref', version: [1, 0], features: [] as string[] };
@@ -18,25 +19,7 @@ export function header(length: number): Buffer {
   return head;
 }
 
-/** Rejects after `ms` with a message naming `what`, else settles as `p` does. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
-
-/** Resolves once `cond()` holds, checking once per turn of the event loop; rejects after `ms`. */
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+export { until, within };
 
 /** A reply as decoded from the wire: [RESULT | ERROR, seq, value]. */
 export type Reply = [number, number, unknown];
