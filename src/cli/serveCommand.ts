@@ -5,8 +5,8 @@ import { connectStdpipes } from '../connect/index.js';
 import {
   ClassicService,
   loadServiceModule,
+  netrefModule,
   parseServiceModule,
-  siblingModule,
   toServiceModule,
   type ServiceLike,
   type ServiceModule,
@@ -60,7 +60,7 @@ export async function serveCommand(command: 'serve' | 'classic', args: string[])
     spec = { ...parsed, module: fromCwd(parsed.module as string) };
   } else {
     if (flags.positionals.length) throw new UsageError(`netref classic takes no ${flags.positionals[0]}`);
-    spec = { module: siblingModule(import.meta.url, '../core/ClassicService'), export: 'ClassicService' };
+    spec = { module: netrefModule('core/ClassicService'), export: 'ClassicService' };
   }
   const label = `netref ${command}`;
 

@@ -1,7 +1,7 @@
 // The `classic` namespace (DESIGN §3 "Classic mode"): the factories, each resolving to a ClassicConnection.
 import { fileURLToPath } from 'node:url';
 import type { Channel } from '../channel/index.js';
-import { siblingModule } from '../core/index.js';
+import { netrefModule } from '../core/index.js';
 import { asClassic, type ClassicConnection } from './ClassicConnection.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { connect as connectSocket } from './connect.js';
@@ -10,7 +10,7 @@ import { connectSubproc as spawnSubproc, type SubprocConnection, type SubprocOpt
 import { connectThread as startThread, type ThreadOptions } from './connectThread.js';
 import type { ThreadConnection } from './connectWorker.js';
 
-/** The command line the package ships (`bin/netref.js` at its root), from here in `src/connect` or `dist/connect`. */
+/** The command line the package ships (`bin/netref.js` at its root), from here in `src/connect` or `dist/chunks`. */
 const netrefBin = fileURLToPath(new URL('../../bin/netref.js', import.meta.url));
 
 /**
@@ -45,6 +45,6 @@ export async function connectSubproc(options?: SubprocOptions): Promise<ClassicC
  * are `connectThread`'s. Rejects as `connectThread` does, leaving no worker behind.
  */
 export async function connectThread(options?: ThreadOptions): Promise<ClassicConnection<ThreadConnection>> {
-  const module = siblingModule(import.meta.url, '../core/ClassicService');
+  const module = netrefModule('core/ClassicService');
   return asClassic(await startThread({ module, export: 'ClassicService' }, options));
 }

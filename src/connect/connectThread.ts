@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { settlesWithin, siblingModule, toServiceModule, type ServiceModule } from '../core/index.js';
+import { netrefModule, settlesWithin, toServiceModule, type ServiceModule } from '../core/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { attachWorker, type ThreadConnection } from './connectWorker.js';
 import { startWorker, type WorkerStartOptions } from './startWorker.js';
@@ -51,7 +51,7 @@ export async function connectThread(
   const { maxFrameSize, maxDepth } = connect.protocolConfig ?? {};
   const limits = { ...(maxFrameSize ? { maxFrameSize } : {}), ...(maxDepth ? { maxDepth } : {}) };
   const data: ThreadData = { netrefThread: { ...target, protocolConfig: limits } };
-  const entry = siblingModule(import.meta.url, 'threadEntry');
+  const entry = netrefModule('connect/threadEntry');
   const worker = startWorker(entry, data, { preload, resourceLimits, env, execArgv, stdout, stderr });
   let crash: Error | undefined;
   // Kept for the worker's whole life: a crash of a worker netref owns is the connection's business, never an

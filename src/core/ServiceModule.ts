@@ -84,10 +84,20 @@ export async function loadServiceModule(
 }
 
 /**
- * The URL of a module next to `importMetaUrl`, with the caller's own extension: `.js` in the built package, `.ts`
- * when netref itself runs from source (its tests). For entry points handed to a Worker or a child process.
+ * The root of netref's own modules: `src/` when netref runs from source (its tests, under tsx), `dist/` in the built
+ * package. This code sits one level below it either way: in src/core/ServiceModule.ts, and in the bundle in a shared
+ * chunk, dist/chunks/*.js (scripts/build.mjs puts chunks there and fails the build if this code lands elsewhere).
  */
-export function siblingModule(importMetaUrl: string, basename: string): URL {
-  const ext = importMetaUrl.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./${basename}${ext}`, importMetaUrl);
+const ownRoot = new URL('../', import.meta.url);
+/** `.ts` under tsx, `.js` in the built package: the extension of this very file. */
+const ownExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * The URL of one of netref's own modules, by its path under the root without extension (`'connect/threadEntry'`),
+ * for entry points handed to a Worker or a child process. Resolved from the root, not from the caller's
+ * `import.meta.url`: in the bundle that is the chunk holding the caller's code, not its source file, so a path
+ * relative to it would point into dist/chunks/. The entry points are kept at these paths by scripts/build.mjs.
+ */
+export function netrefModule(path: string): URL {
+  return new URL(`${path}${ownExt}`, ownRoot);
 }

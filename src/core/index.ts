@@ -4,8 +4,8 @@ export { ClassicService } from './ClassicService.js';
 export {
   loadServiceModule,
   moduleHref,
+  netrefModule,
   parseServiceModule,
-  siblingModule,
   toServiceModule,
   type ServiceModule,
 } from './ServiceModule.js';

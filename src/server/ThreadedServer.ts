@@ -4,8 +4,8 @@ import type { ChannelInfo } from '../channel/index.js';
 import { DEFAULT_TCP_HEARTBEAT, startWorker, type WorkerStartOptions } from '../connect/index.js';
 import {
   NetrefError,
+  netrefModule,
   resolveProtocolConfig,
-  siblingModule,
   toServiceModule,
   type PeerInfo,
   type ServiceModule,
@@ -108,7 +108,7 @@ export class ThreadedServer extends ServerBase {
         published: [...this.published],
       },
     });
-    const entry = siblingModule(import.meta.url, 'threadedServerWorker');
+    const entry = netrefModule('server/threadedServerWorker');
     const pool = new ThreadPool(() => startWorker(entry, data(), this.#start), this.#size, {
       message: (thread, message) => this.#onMessage(thread, message),
       lost: (thread, reason) => this.#onLost(thread, reason),
