@@ -49,6 +49,20 @@ export interface SessionOptions {
 }
 
 /**
+ * The error for a connection that the peer or the network ended. It is made in an I/O callback, so a stack trace
+ * would show only the read loop, and capturing one was a good part of what closing a connection cost.
+ */
+function ioError(message: string, cause?: Error): ConnectionClosedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ConnectionClosedError(message, cause ? { cause } : undefined);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * The protocol engine behind a Connection: handshake, outbox, our pending requests, the peer's requests being
  * handled, reference tables, kept answers, heartbeat and close. Internal: users see Connection.
  */
@@ -579,7 +593,7 @@ export class Session implements BoxContext {
       }
       case MessageKind.GOODBYE: {
         const why = typeof msg[1] === 'string' && msg[1] ? `: ${msg[1]}` : '';
-        this.#closeWith(new ConnectionClosedError(`the peer closed the connection${why}`), true);
+        this.#closeWith(ioError(`the peer closed the connection${why}`), true);
         return;
       }
       default:
@@ -629,10 +643,10 @@ export class Session implements BoxContext {
   #onChannelClosed(error?: Error): void {
     if (this.#state === 'closed') return;
     let reason: Error;
-    if (!error) reason = new ConnectionClosedError('the peer closed the connection');
+    if (!error) reason = ioError('the peer closed the connection');
     else if ((error as { code?: string }).code === 'ERR_NETREF_FRAME_TOO_LARGE')
       reason = new ProtocolError(error.message);
-    else reason = new ConnectionClosedError(`the connection was lost: ${error.message}`, { cause: error });
+    else reason = ioError(`the connection was lost: ${error.message}`, error);
     this.#closeWith(reason, false);
   }
 
