@@ -1,4 +1,4 @@
-import { addExtension, type Packr } from 'msgpackr';
+import { addExtension, type Packr } from './msgpackr.js';
 
 /**
  * How typed arrays and Buffers cross, with as few copies as possible for large ones. The bytes on the wire are

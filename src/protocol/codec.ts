@@ -1,4 +1,4 @@
-import { Packr, addExtension } from 'msgpackr';
+import { Packr, addExtension } from './msgpackr.js';
 import { claimOwnedFrame, LARGE_FRAME_BYTES, takeFrameBuffer } from '../channel/index.js';
 import {
   beginViews,
