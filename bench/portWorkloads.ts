@@ -22,6 +22,8 @@ export function measurePortWorkloads(raw: RawPortClient, conn: Connection, confi
       rawEcho: (bytes) => raw.echo(bytes),
       // Fewer than over TCP: each one starts (and ends) a worker thread, tens of milliseconds.
       connects: Math.max(5, Math.round(20 * config.scale)),
+      // Each worker is a fresh isolate, warm only on this side.
+      warmupConnects: 3,
       rawOpen: rawStartAndPing,
       netrefOpens: [{ label: 'start worker + first call', open: netrefStartAndCall }],
       heapOwner: 'worker',

@@ -26,6 +26,8 @@ export function measureTcpWorkloads(
         return raw.call(rawBulk);
       },
       connects: Math.max(20, Math.round(200 * config.scale)),
+      // A connection runs much of its code once, so it warms up slowly: here its time stopped falling after ~2,000.
+      warmupConnects: config.warmupCalls,
       rawOpen: () => rawConnectAndPing(ports.raw),
       // connect() waits for the peer's hello by default (so a refusal rejects it); earlyCalls sends the call with ours.
       netrefOpens: [
