@@ -32,6 +32,11 @@ export class Outbox {
     return this.#frames.length === 0;
   }
 
+  /** Frames queued. */
+  get length(): number {
+    return this.#frames.length;
+  }
+
   /** Queues a frame. `unsent.frame` is cleared once it has been handed to the channel. No effect once closed. */
   push(frame: Uint8Array, unsent?: Unsent): void {
     if (this.#closed) return;

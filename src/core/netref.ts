@@ -124,6 +124,10 @@ const handler: ProxyHandler<Target> = {
       return undefined;
     }
     if (name === 'toString') return () => label(node);
+    // A path on an answer is there to be pipelined on it, often by a request made only in a later microtask (`await`,
+    // Promise.all): marked now, while the answer's request is surely still unsent, a burst split (Session.request)
+    // cannot send it first without the mark.
+    if (node.base.kind === 'answer' && !node.base.call.settled) node.session.keepAnswer(node.base.call);
     const resolvedRef = node.path.length === 0 && node.base.kind === 'ref';
     if (resolvedRef) {
       const cached = node.children?.get(name);
