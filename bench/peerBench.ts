@@ -10,7 +10,7 @@ import { connect, connectThread } from '../dist/index.js';
 import { IN_FLIGHT, type BenchConfig } from './config.js';
 import { lineTransport, onLines } from './lineFraming.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
-import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
+import { inFlight, inFlightWarmup, latencyStats, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
 // The adapter is CommonJS whose module.exports is the function, which Node hands over as the default import; its
@@ -90,7 +90,7 @@ async function measure(subjects: readonly Subject[], config: BenchConfig): Promi
       const t = totals.get(s)!;
       await sequential(s.add, warm);
       t.latency.push(await sequential(s.add, seq));
-      await inFlight(s.add, warm, IN_FLIGHT);
+      await inFlight(s.add, inFlightWarmup(flight, warm), IN_FLIGHT);
       t.ms += await inFlight(s.add, flight, IN_FLIGHT);
       t.calls += flight;
       if (s.bounce) {

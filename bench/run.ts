@@ -12,7 +12,7 @@ import { runPeerBench } from './peerBench.js';
 import { runSecureBench } from './secureBench.js';
 import { measureTcpWorkloads } from './tcpWorkloads.js';
 import { runThreadBench } from './threadBench.js';
-import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
+import { inFlight, inFlightWarmup, latencyStats, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
 const LATENCY_TARGET = 1.1;
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.platform()}`);
   console.log(
     `per round and implementation: ${config.warmupCalls} warm-up + ${config.sequentialCalls} sequential calls, ` +
-      `${config.warmupCalls} warm-up + ${config.inFlightCalls} calls at ${IN_FLIGHT} in flight; ` +
+      `${inFlightWarmup(config.inFlightCalls, config.warmupCalls)} warm-up + ${config.inFlightCalls} calls at ${IN_FLIGHT} in flight; ` +
       `${config.rounds} rounds (scale ${config.scale})`,
   );
 
@@ -111,7 +111,7 @@ async function measure(subjects: readonly Subject[], config: BenchConfig): Promi
       latency.get(s.name)!.push(await sequential(s.call, config.sequentialCalls));
     }
     for (const s of subjects) {
-      await inFlight(s.call, config.warmupCalls, IN_FLIGHT);
+      await inFlight(s.call, inFlightWarmup(config.inFlightCalls, config.warmupCalls), IN_FLIGHT);
       const total = flight.get(s.name)!;
       total.ms += await inFlight(s.call, config.inFlightCalls, IN_FLIGHT);
       total.calls += config.inFlightCalls;

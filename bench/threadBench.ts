@@ -6,7 +6,7 @@ import { IN_FLIGHT, RAW_PAYLOAD_BYTES, type BenchConfig } from './config.js';
 import { connectService, measurePortWorkloads } from './portWorkloads.js';
 import { RawPortClient } from './rawPortClient.js';
 import { formatTable, type Row } from './report.js';
-import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
+import { inFlight, inFlightWarmup, latencyStats, sequential, type Call } from './workloads.js';
 
 const LATENCY_TARGET = 1.1;
 const THROUGHPUT_TARGET = 0.5;
@@ -59,7 +59,7 @@ async function measure(rawCall: Call, netrefCall: Call, config: BenchConfig): Pr
       latency[s.name].push(await sequential(s.call, config.sequentialCalls));
     }
     for (const s of subjects) {
-      await inFlight(s.call, config.warmupCalls, IN_FLIGHT);
+      await inFlight(s.call, inFlightWarmup(config.inFlightCalls, config.warmupCalls), IN_FLIGHT);
       flight[s.name].ms += await inFlight(s.call, config.inFlightCalls, IN_FLIGHT);
       flight[s.name].calls += config.inFlightCalls;
     }

@@ -13,6 +13,16 @@ export async function sequential(call: Call, count: number): Promise<Float64Arra
 }
 
 /**
+ * Untimed calls in flight before W2's timed ones: as many as are timed. netref's rate at 64 in flight rises over
+ * about the first 100,000 calls, while the pieces a burst leaves in settle into two halves (by 10,000-call steps on
+ * this machine: 63,000, 179,000 … 420,000 calls/s; flat at about 210,000 without the split), and a short warm-up
+ * measured mostly that ramp.
+ */
+export function inFlightWarmup(timed: number, warmupCalls: number): number {
+  return Math.max(timed, warmupCalls);
+}
+
+/**
  * Makes `count` calls keeping exactly `depth` outstanding: each lane starts its next call as soon as its previous
  * one resolves. Returns the elapsed milliseconds, first call sent to last reply.
  */
