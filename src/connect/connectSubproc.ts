@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { StreamChannel } from '../channel/index.js';
-import { resolveProtocolConfig, settlesWithin, type Connection } from '../core/index.js';
+import { builtins, resolveProtocolConfig, settlesWithin, type Connection } from '../core/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { abortReason, connectChannel } from './connectChannel.js';
 import { ExitWatchingChannel } from './ExitWatchingChannel.js';
@@ -87,6 +87,7 @@ export async function connectSubproc(
   if (typeof command !== 'string' || command === '') throw new TypeError('connectSubproc needs a command');
   if (rest.signal?.aborted) throw abortReason(rest.signal);
   const { maxFrameSize } = resolveProtocolConfig(rest.protocolConfig);
+  const { spawn } = builtins.childProcess();
   const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', stderr], windowsHide: true });
   // A spawn failure (ENOENT…) is reported as an `error` event, before any stdio activity.
   const spawned = await new Promise<Error | undefined>((resolve) => {

@@ -31,3 +31,4 @@ export { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
 export { copyValue } from './copyValue.js';
 export { type MemberDescription } from './describeMembers.js';
 export { settlesWithin } from './settlesWithin.js';
+export * as builtins from './builtins.js';

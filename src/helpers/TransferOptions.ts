@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { builtins } from '../core/index.js';
 
 /** Where a copy is, reported after every chunk. */
 export interface TransferProgress {
@@ -41,7 +41,7 @@ export function chunkSizeOf(options: TransferOptions, helper: string): number {
  * `.NAME.netref-RANDOM.part`.
  */
 export function tempName(dir: string, sep: string, base: string): string {
-  return `${dir}${dir.endsWith(sep) ? '' : sep}.${base}.netref-${randomBytes(6).toString('hex')}.part`;
+  return `${dir}${dir.endsWith(sep) ? '' : sep}.${base}.netref-${builtins.crypto().randomBytes(6).toString('hex')}.part`;
 }
 
 /** Splits a path at its last separator (either `/`, or `sep` when that differs): [directory, base name]. */

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rename, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import type { Connection } from '../core/index.js';
+import { builtins, type Connection } from '../core/index.js';
 import { quietly } from './quietly.js';
 import { release } from './release.js';
 import { remoteAgent, type RemoteAgent, type RemoteDownload, type RemoteTreeEntry } from './remoteAgent.js';
@@ -26,6 +25,8 @@ async function receiveFile(
   chunkSize: number,
   progress: ProgressCounter,
 ): Promise<void> {
+  const { open, rename, unlink } = builtins.fsPromises();
+  const { createHash } = builtins.crypto();
   const [dir, base] = splitPath(dest, sep);
   const tmp = tempName(dir, sep, base);
   let file: FileHandle;
@@ -116,6 +117,7 @@ export async function download(
   localPath: string,
   options: TransferOptions = {},
 ): Promise<void> {
+  const { chmod, mkdir, rename, stat, symlink, unlink } = builtins.fsPromises();
   if (typeof localPath !== 'string' || typeof remotePath !== 'string' || !localPath || !remotePath) {
     throw new TypeError('download(conn, remotePath, localPath) takes two non-empty paths');
   }

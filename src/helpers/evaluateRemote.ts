@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
-import { Script } from 'node:vm';
-import { ConnectionClosedError, type Connection } from '../core/index.js';
+import { builtins, ConnectionClosedError, type Connection } from '../core/index.js';
 import type { RemoteAgent } from './remoteAgent.js';
 
 /** The outcome of one input of the shell. */
@@ -42,7 +41,7 @@ function isIncomplete(error: unknown, remoteStack: string | undefined): boolean 
  */
 export function needsMoreLines(code: string): boolean {
   try {
-    new Script(code, { filename: 'netref-shell-input' });
+    new (builtins.vm().Script)(code, { filename: 'netref-shell-input' });
     return false;
   } catch (error) {
     return isIncomplete(error, undefined);

@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { REPLServer } from 'node:repl';
-import { ConnectionClosedError, type Connection } from '../core/index.js';
+import { builtins, ConnectionClosedError, type Connection } from '../core/index.js';
 import { describe } from './describe.js';
 import { evaluateRemote, type Evaluation } from './evaluateRemote.js';
 import { redirectedStdio } from './redirectedStdio.js';
@@ -60,7 +59,7 @@ async function runScript(
   evaluate: (code: string) => Promise<Evaluation>,
   closed: Promise<never>,
 ): Promise<InteractResult> {
-  const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
+  const lines = builtins.readline().createInterface({ input, terminal: false, crlfDelay: Infinity });
   let errors = 0;
   let buffer = '';
   const print = (e: Evaluation) => {

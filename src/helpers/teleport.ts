@@ -1,5 +1,4 @@
-import { Script } from 'node:vm';
-import { AttributeError, Connection, nodeOf, type Remote } from '../core/index.js';
+import { builtins, AttributeError, Connection, nodeOf, type Remote } from '../core/index.js';
 
 /**
  * Sends `fn`'s source (`fn.toString()`) to a classic peer, which evaluates it in its global scope, and resolves to
@@ -29,7 +28,7 @@ export async function teleport<F extends (...args: any[]) => any>(conn: Connecti
     throw new TypeError(`teleport() cannot send the native function '${name}': it has no JavaScript source`);
   }
   try {
-    new Script(`(${source}\n)`); // compiled, never run: only checks that the source is an expression
+    new (builtins.vm().Script)(`(${source}\n)`); // compiled, never run: only checks that the source is an expression
   } catch (error) {
     throw new SyntaxError(
       `teleport() cannot send '${name}': its source is not a function expression on its own (a method written as \`${name}() {}\` is not; write it as a function or an arrow function)`,

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { lstat, open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Connection } from '../core/index.js';
+import { builtins, type Connection } from '../core/index.js';
 import { quietly } from './quietly.js';
 import { release } from './release.js';
 import { remoteAgent, type RemoteAgent, type RemoteUpload } from './remoteAgent.js';
@@ -25,6 +24,7 @@ async function walkLocal(
   rel: string[] = [],
   out: PlannedEntry[] = [],
 ): Promise<PlannedEntry[]> {
+  const { lstat, readdir, readlink } = builtins.fsPromises();
   for (const name of (await readdir(join(root, ...rel))).sort()) {
     const parts = [...rel, name];
     if (filter && !filter(parts.join('/'))) continue;
@@ -53,6 +53,8 @@ async function sendFile(
   chunkSize: number,
   progress: ProgressCounter,
 ): Promise<void> {
+  const { open } = builtins.fsPromises();
+  const { createHash } = builtins.crypto();
   let file: FileHandle;
   try {
     file = await open(source, 'r');
@@ -122,6 +124,7 @@ export async function upload(
   remotePath: string,
   options: TransferOptions = {},
 ): Promise<void> {
+  const { stat } = builtins.fsPromises();
   if (typeof localPath !== 'string' || typeof remotePath !== 'string' || !localPath || !remotePath) {
     throw new TypeError('upload(conn, localPath, remotePath) takes two non-empty paths');
   }

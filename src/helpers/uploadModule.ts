@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { Connection } from '../core/index.js';
+import { builtins, type Connection } from '../core/index.js';
 import { remoteAgent } from './remoteAgent.js';
 import type { TransferOptions } from './TransferOptions.js';
 import { upload } from './upload.js';
@@ -31,6 +30,7 @@ export async function uploadModule(
   dir: string,
   options: TransferOptions = {},
 ): Promise<UploadedModule> {
+  const { stat } = builtins.fsPromises();
   if (typeof dir !== 'string' || !dir) throw new TypeError('uploadModule(conn, dir) takes a package directory');
   const local = resolve(dir);
   const st = await stat(local).catch((error: unknown) => {

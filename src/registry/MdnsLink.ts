@@ -1,7 +1,7 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type Bonjour from 'bonjour-service';
-import { DiscoveryError } from '../core/index.js';
+import { builtins, DiscoveryError } from '../core/index.js';
 
 /** A resource record as multicast-dns decodes it. */
 export interface MdnsRecord {
@@ -66,7 +66,7 @@ export function mdnsError(what: string, error: unknown): DiscoveryError {
 
 /** The socket multicast-dns opens by default (IPv4, shared port). */
 function openSocket(): Socket {
-  return createSocket({ type: 'udp4', reuseAddr: true });
+  return builtins.dgram().createSocket({ type: 'udp4', reuseAddr: true });
 }
 
 /**

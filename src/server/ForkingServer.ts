@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { serialize } from 'node:v8';
 import { DEFAULT_TCP_HEARTBEAT } from '../connect/index.js';
 import {
+  builtins,
   NetrefError,
   resolveProtocolConfig,
   toServiceModule,
@@ -98,7 +98,7 @@ export class ForkingServer extends ServerBase {
       );
     }
     try {
-      serialize(value);
+      builtins.v8().serialize(value);
     } catch (error) {
       throw new TypeError(
         `ForkingServer cannot publish '${name}': children get published values as data, and this one cannot be ` +

@@ -1,5 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { netrefModule } from '../core/index.js';
+import type { ChildProcess } from 'node:child_process';
+import { builtins, netrefModule } from '../core/index.js';
 import type { IpcSend } from './IpcStream.js';
 
 /** Options that would make every child do something else than run forkEntry, or fight over a debugger port. */
@@ -32,7 +32,7 @@ function childExecArgv(): string[] {
  * client's socket). Spawning errors arrive as the child's `error` event.
  */
 export function forkChild(service: { module: string; export: string }): ChildProcess {
-  return fork(netrefModule('server/forkEntry'), [service.module, service.export], {
+  return builtins.childProcess().fork(netrefModule('server/forkEntry'), [service.module, service.export], {
     execArgv: childExecArgv(),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,5 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
 import { loadEd2curve, loadNacl } from './loadNacl.js';
+import { builtins } from '../../core/index.js';
 
 /**
  * The primitives Secret Handshake v1 and box-stream are written in, named as the protocol guide names them. libsodium's
@@ -12,12 +12,12 @@ export const ZERO_NONCE = new Uint8Array(24);
 
 /** HMAC-SHA-512-256 of `data` under `key` (libsodium `crypto_auth`). */
 export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha512', key).update(data).digest().subarray(0, 32));
+  return new Uint8Array(builtins.crypto().createHmac('sha512', key).update(data).digest().subarray(0, 32));
 }
 
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
+  const h = builtins.crypto().createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
 }
