@@ -1,7 +1,7 @@
 import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
 import { expectClientHello } from './expectClientHello.js';
-import { loadTls } from './loadTls.js';
+import { builtins } from '../core/index.js';
 import { awaitTlsHandshake, tlsFailure } from './tlsHandshake.js';
 
 /**
@@ -50,7 +50,7 @@ export function tlsAuthenticator(options: TlsAuthenticatorOptions): Authenticato
   if (!options || typeof options !== 'object') throw new TypeError('tlsAuthenticator needs { key, cert }');
   if (!options.key && !options.pfx) throw new TypeError('tlsAuthenticator needs the server key (key, or pfx)');
   if (!options.cert && !options.pfx) throw new TypeError('tlsAuthenticator needs the server certificate (cert)');
-  const { createSecureContext, TLSSocket } = loadTls();
+  const { createSecureContext, TLSSocket } = builtins.tls();
   const secureContext = options.secureContext ?? createSecureContext(options);
   const requestCert = options.requestCert === true;
   // A lone server-side TLSSocket defaults to not rejecting, unlike tls.Server; keep tls.Server's default.

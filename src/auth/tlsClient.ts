@@ -1,8 +1,8 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
-import { loadTls } from './loadTls.js';
 import type { TlsCredentials } from './tlsAuthenticator.js';
+import { builtins } from '../core/index.js';
 import { awaitTlsHandshake } from './tlsHandshake.js';
 
 /**
@@ -42,7 +42,7 @@ export function tlsClient(options: TlsConnectOptions & { host?: string; where?: 
   const { host, where, ...rest } = options;
   // SNI carries names only (RFC 6066); an address is still checked against the certificate through `host`.
   const servername = rest.servername ?? (host && net.isIP(host) === 0 ? host : undefined);
-  const { connect } = loadTls();
+  const { connect } = builtins.tls();
   return async (stream, info) => {
     const socket = connect({
       ...rest,

@@ -4,6 +4,7 @@ import type * as Crypto from 'node:crypto';
 import type * as Dgram from 'node:dgram';
 import type * as FsPromises from 'node:fs/promises';
 import type * as Readline from 'node:readline';
+import type * as Tls from 'node:tls';
 import type * as V8 from 'node:v8';
 import type * as Vm from 'node:vm';
 
@@ -34,6 +35,8 @@ export const dgram = builtin<typeof Dgram>('node:dgram');
 export const fsPromises = builtin<typeof FsPromises>('node:fs/promises');
 /** node:readline (the remote shell reading a script). */
 export const readline = builtin<typeof Readline>('node:readline');
+/** node:tls (TLS connections and `tlsAuthenticator`, which makes its secure context at once, hence `require`). */
+export const tls = builtin<typeof Tls>('node:tls');
 /** node:v8 (the forking server checking what it sends). */
 export const v8 = builtin<typeof V8>('node:v8');
 /** node:vm (teleport and the shell compiling source). */
