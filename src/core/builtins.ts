@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type * as ChildProcess from 'node:child_process';
 import type * as Crypto from 'node:crypto';
 import type * as Dgram from 'node:dgram';
@@ -7,37 +6,28 @@ import type * as Readline from 'node:readline';
 import type * as Tls from 'node:tls';
 import type * as V8 from 'node:v8';
 import type * as Vm from 'node:vm';
+import { lazyRequire } from './lazyRequire.js';
 
 /*
  * Node built-in modules that only some features need, loaded on first use rather than when netref is imported:
  * together they made up about a quarter of `import('netref')` (39 → 28 ms with them already loaded), which every
- * process and worker thread netref starts pays before its first call. Loaded with `require`, synchronously, so the
- * functions using them keep their signatures. Node keeps one instance of each, whoever loads it first.
+ * process and worker thread netref starts pays before its first call. Node keeps one instance of each, whoever loads
+ * it first.
  */
-const load = createRequire(import.meta.url);
-const cache = new Map<string, unknown>();
-
-function builtin<T>(name: string): () => T {
-  return () => {
-    let m = cache.get(name);
-    if (m === undefined) cache.set(name, (m = load(name)));
-    return m as T;
-  };
-}
 
 /** node:child_process (subprocess connections, the forking server). */
-export const childProcess = builtin<typeof ChildProcess>('node:child_process');
+export const childProcess = lazyRequire<typeof ChildProcess>('node:child_process');
 /** node:crypto (file hashes, temporary names, the secure channel's handshake). */
-export const crypto = builtin<typeof Crypto>('node:crypto');
+export const crypto = lazyRequire<typeof Crypto>('node:crypto');
 /** node:dgram (mDNS). */
-export const dgram = builtin<typeof Dgram>('node:dgram');
+export const dgram = lazyRequire<typeof Dgram>('node:dgram');
 /** node:fs/promises (file transfer). */
-export const fsPromises = builtin<typeof FsPromises>('node:fs/promises');
+export const fsPromises = lazyRequire<typeof FsPromises>('node:fs/promises');
 /** node:readline (the remote shell reading a script). */
-export const readline = builtin<typeof Readline>('node:readline');
+export const readline = lazyRequire<typeof Readline>('node:readline');
 /** node:tls (TLS connections and `tlsAuthenticator`, which makes its secure context at once, hence `require`). */
-export const tls = builtin<typeof Tls>('node:tls');
+export const tls = lazyRequire<typeof Tls>('node:tls');
 /** node:v8 (the forking server checking what it sends). */
-export const v8 = builtin<typeof V8>('node:v8');
+export const v8 = lazyRequire<typeof V8>('node:v8');
 /** node:vm (teleport and the shell compiling source). */
-export const vm = builtin<typeof Vm>('node:vm');
+export const vm = lazyRequire<typeof Vm>('node:vm');

@@ -32,3 +32,4 @@ export { copyValue } from './copyValue.js';
 export { type MemberDescription } from './describeMembers.js';
 export { settlesWithin } from './settlesWithin.js';
 export * as builtins from './builtins.js';
+export { lazyRequire } from './lazyRequire.js';

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
  * load here; its single-file CommonJS build about 13 ms (both with the native string extractor, which decodes
  * string-heavy frames a third faster and is kept). Every worker and child process netref starts pays this before
  * its first call. A side effect, wanted: the extensions netref registers live in this copy, not in the one an
- * application importing msgpackr itself gets.
+ * application gets by importing msgpackr as an ES module (one that requires it shares this copy).
  */
 const msgpackr = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
 

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type Ed2curve from 'ed2curve';
 import type Nacl from 'tweetnacl';
+import { lazyRequire } from '../../core/index.js';
 
 /*
  * tweetnacl and ed2curve are loaded on first use, not when netref is imported: only the secure channel needs them,
@@ -10,17 +10,9 @@ import type Nacl from 'tweetnacl';
  * and because requiring this CommonJS code takes about a third of the time an ESM import of it does. Node keeps one
  * instance either way, so a program's own `import nacl from 'tweetnacl'` (`setPRNG`, say) reaches the same object.
  */
-const load = createRequire(import.meta.url);
-
-let naclModule: typeof Nacl | undefined;
-let ed2curveModule: typeof Ed2curve | undefined;
 
 /** tweetnacl, loaded on the first call. Throws what `require` throws if it is not installed. */
-export function loadNacl(): typeof Nacl {
-  return (naclModule ??= load('tweetnacl') as typeof Nacl);
-}
+export const loadNacl = lazyRequire<typeof Nacl>('tweetnacl');
 
 /** ed2curve (Ed25519 to X25519 key conversion), loaded on the first call. */
-export function loadEd2curve(): typeof Ed2curve {
-  return (ed2curveModule ??= load('ed2curve') as typeof Ed2curve);
-}
+export const loadEd2curve = lazyRequire<typeof Ed2curve>('ed2curve');
