@@ -41,10 +41,10 @@ export class ServiceBrowser extends EventEmitter {
   #onResponse = (packet: MdnsPacket, source: MdnsSource) => this.#take(packet, source);
   #stopped = false;
 
-  constructor(link: MdnsLink, now: () => number = Date.now) {
+  constructor(link: MdnsLink) {
     super();
     this.#link = link;
-    this.#cache = new RecordCache(now);
+    this.#cache = new RecordCache();
   }
 
   /** Starts listening and sends the first query. Rejects with DiscoveryError when the query cannot be sent. */
@@ -100,21 +100,24 @@ export class ServiceBrowser extends EventEmitter {
       (rr) => rr && typeof rr.name === 'string',
     );
     const from = source.address;
+    let changed = false;
     for (const rr of records) {
       if (rr.type === 'PTR' && dnsKey(rr.name) === SERVICE_DOMAIN && typeof rr.data === 'string') {
-        this.#cache.add(rr, from);
+        changed = this.#cache.add(rr, from) || changed;
       } else if ((rr.type === 'SRV' || rr.type === 'TXT') && instanceOf(rr.name)) {
-        this.#cache.add(rr, from);
+        changed = this.#cache.add(rr, from) || changed;
       }
     }
-    const targets = new Set<string>();
-    for (const ptr of this.#cache.get(SERVICE_DOMAIN, 'PTR')) {
-      for (const srv of this.#cache.get(String(ptr.data), 'SRV')) targets.add(dnsKey(String(srv.data?.target)));
+    const addresses = records.filter((rr) => rr.type === 'A' || rr.type === 'AAAA');
+    if (addresses.length) {
+      const targets = new Set<string>();
+      for (const ptr of this.#cache.get(SERVICE_DOMAIN, 'PTR')) {
+        for (const srv of this.#cache.get(String(ptr.data), 'SRV')) targets.add(dnsKey(String(srv.data?.target)));
+      }
+      for (const rr of addresses) if (targets.has(dnsKey(rr.name))) changed = this.#cache.add(rr, from) || changed;
     }
-    for (const rr of records) {
-      if ((rr.type === 'A' || rr.type === 'AAAA') && targets.has(dnsKey(rr.name))) this.#cache.add(rr, from);
-    }
-    this.#check();
+    // A packet that only repeats what is known (a responder's periodic announcement) completes nothing new.
+    if (changed) this.#check();
   }
 
   /** Emits what became complete; asks for what is still missing once the rest of a split answer had its chance. */
