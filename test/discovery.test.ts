@@ -7,7 +7,18 @@ import { afterEach, describe, it } from 'node:test';
 import Bonjour from 'bonjour-service';
 import { discoverCommand } from '../src/cli/discoverCommand.js';
 import { UsageError } from '../src/cli/UsageError.js';
-import { connectByService, DiscoveryError, PROTOCOL_VERSION, Server, Service } from '../src/index.js';
+import {
+  connectByService,
+  DiscoveryError,
+  ForkingServer,
+  generateKeys,
+  PROTOCOL_VERSION,
+  randomNetworkKey,
+  Server,
+  Service,
+  shsServer,
+  ThreadedServer,
+} from '../src/index.js';
 import {
   announce,
   announcedAuth,
@@ -282,6 +293,50 @@ describe('RegistryServer', () => {
     cleanups.push(() => r.close());
     return r;
   }
+
+  it('servers announce their service through `registry`; the module-based ones learn its names where it loads', async () => {
+    const r = await registry();
+    const keys = generateKeys();
+    const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+    const servers = [
+      new Server(CalculatorService, {
+        port: 0,
+        registry: r.address!,
+        authenticator: shsServer({ networkKey: randomNetworkKey(), keys }),
+      }),
+      // Workers cannot load TypeScript on their own on Node 20: they import this preload first.
+      new ThreadedServer(fixture('where-loaded.ts'), {
+        port: 0,
+        workers: 1,
+        registry: r.address!,
+        preload: [new URL('./support/tsxWorker.mjs', import.meta.url)],
+      }),
+      new ForkingServer(
+        { module: fixture('where-loaded.ts'), export: 'ThereService' },
+        {
+          port: 0,
+          registry: r.address!,
+        },
+      ),
+    ];
+    for (const server of servers) {
+      await server.start();
+      cleanups.push(() => server.close());
+    }
+    const [calc] = await discover('calc', { registry: r.address! });
+    assert.equal(calc?.port, servers[0]!.port);
+    assert.equal(calc.txt.auth, 'shs');
+    assert.equal(calc.txt.pk, Buffer.from(keys.publicKey).toString('base64'));
+    const [threaded] = await discover('where', { registry: r.address! });
+    assert.equal(threaded?.port, servers[1]!.port);
+    assert.deepEqual(threaded.names, ['WHERE']);
+    const [forking] = await discover('there', { registry: r.address! });
+    assert.equal(forking?.port, servers[2]!.port);
+    assert.deepEqual(forking.names, ['THERE']);
+    assert.equal(forking.txt.auth, 'none');
+    // Read in the workers and the probe child: the acceptor never ran the module's code.
+    assert.equal((globalThis as { netrefWhereLoaded?: boolean }).netrefWhereLoaded, undefined);
+  });
 
   it('register, list, query, unregister through announce({ registry }) and discover({ registry })', async () => {
     const r = await registry();

@@ -56,6 +56,8 @@ export class ForkingServer extends ServerBase {
   #loadTimeout: number;
   /** The service's own protocol config, as the probe child reported it. */
   #serviceConfig: ProtocolConfig | undefined;
+  /** The service's discovery names, from the probe (see discoveryNames). */
+  #names: string[] = [];
 
   constructor(spec: ServiceModule | string | URL, options: ForkingServerOptions = {}) {
     const service = toServiceModule(spec);
@@ -163,13 +165,20 @@ export class ForkingServer extends ServerBase {
     } finally {
       await stopChild(child, this.#exitTimeout);
     }
-    this.#serviceConfig = resolveProtocolConfig(this.#loaded(answer, child, module), this.options.protocolConfig);
+    const loaded = this.#loaded(answer, child, module);
+    this.#names = loaded.names;
+    this.#serviceConfig = resolveProtocolConfig(loaded.protocolConfig, this.options.protocolConfig);
   }
 
-  /** The service's protocol config from the probe's answer, or the error that start() rejects with. */
+  /** As the probe read them from the service module: the parent never loads it (children do, one per client). */
+  protected override async discoveryNames(): Promise<string[]> {
+    return this.#names;
+  }
+
+  /** The probe's answer (the service's names and protocol config), or the error that start() rejects with. */
   #loaded(answer: FromChild | 'timeout' | Error | undefined, child: ChildProcess, module: string) {
     if (answer && typeof answer === 'object' && 'netref' in answer) {
-      if (answer.netref === 'loaded') return answer.protocolConfig;
+      if (answer.netref === 'loaded') return answer;
       if (answer.netref === 'failed') {
         const e = new NetrefError(`ForkingServer: ${answer.message}`);
         if (answer.code) (e as NodeJS.ErrnoException).code = answer.code;

@@ -3,14 +3,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ChannelInfo } from '../channel/index.js';
 import { runAuthenticator } from '../connect/index.js';
-import {
-  loadServiceModule,
-  NetrefError,
-  resolveProtocolConfig,
-  serviceNames,
-  type ProtocolConfig,
-  type ServiceModule,
-} from '../core/index.js';
+import { NetrefError, resolveProtocolConfig, type ProtocolConfig } from '../core/index.js';
 import { encode, MessageKind } from '../protocol/index.js';
 import { announceServer, type Announcement } from '../registry/index.js';
 import { isLoopback } from './isLoopback.js';
@@ -179,12 +172,10 @@ export abstract class ServerBase extends EventEmitter {
   }
 
   /**
-   * The names `autoRegister` announces. Server overrides this with its service's; the module-based servers import
-   * the service module here (never instantiating it) to read them.
+   * The names `autoRegister` announces: the service's (`serviceNames`), as known after `prepare`. The module-based
+   * servers have them from the workers or the child that loaded the module.
    */
-  protected async discoveryNames(): Promise<string[]> {
-    return serviceNames(await loadServiceModule((this as unknown as { service: ServiceModule }).service));
-  }
+  protected abstract discoveryNames(): Promise<string[]>;
 
   /** Emits `error` if anyone listens. */
   protected report(error: unknown): void {

@@ -21,9 +21,15 @@ export interface ThreadPoolEvents {
   error(error: Error): void;
 }
 
-/** A worker that has loaded the service module, and that module's class's own protocolConfig. */
+/** A worker that has loaded the service module, and what it said of the service. */
 interface Started {
   thread: PoolThread;
+  loaded: ServiceLoaded;
+}
+
+/** What the workers say of the service they loaded: its discovery names and its class's own protocolConfig. */
+export interface ServiceLoaded {
+  names: string[];
   protocolConfig?: Partial<ProtocolConfig>;
 }
 
@@ -63,18 +69,17 @@ export class ThreadPool {
   }
 
   /**
-   * Starts every worker and resolves once all have loaded the service module, with the service class's own
-   * protocolConfig. Rejects with the first failure (the module's load error, or how a worker crashed) once every
+   * Starts every worker and resolves once all have loaded the service module, with what the first said of it. Rejects with the first failure (the module's load error, or how a worker crashed) once every
    * worker it started has exited.
    */
-  async open(): Promise<Partial<ProtocolConfig> | undefined> {
+  async open(): Promise<ServiceLoaded> {
     const started = await Promise.allSettled(Array.from({ length: this.#size }, () => this.#startOne()));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       await this.close();
       throw failed.reason;
     }
-    return (started[0] as PromiseFulfilledResult<Started>).value.protocolConfig;
+    return (started[0] as PromiseFulfilledResult<Started>).value.loaded;
   }
 
   /** The worker with the fewest connections (the first of equals). Throws when none is left. */
@@ -120,7 +125,8 @@ export class ThreadPool {
         const thread: PoolThread = { worker, threadId, load: 0 };
         if (this.#closing) void stop(worker);
         else this.#serving(thread);
-        resolve({ thread, ...(message?.protocolConfig ? { protocolConfig: message.protocolConfig } : {}) });
+        const { names = [], protocolConfig } = message ?? {};
+        resolve({ thread, loaded: { names, ...(protocolConfig ? { protocolConfig } : {}) } });
       };
       const onMessage = (message: FromThread) => {
         if (message.type === 'ready') settle(undefined, message);

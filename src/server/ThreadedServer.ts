@@ -53,6 +53,8 @@ export class ThreadedServer extends ServerBase {
   #maxFrameSize: number;
   #closing = false;
   #allowAll = false;
+  /** The service's discovery names, from the workers (see discoveryNames). */
+  #names: string[] = [];
 
   constructor(spec: ServiceModule | string | URL, options: ThreadedServerOptions = {}) {
     const { workers, preload, resourceLimits, env, execArgv, stdout, stderr, ...serverOptions } = options;
@@ -114,11 +116,17 @@ export class ThreadedServer extends ServerBase {
       lost: (thread, reason) => this.#onLost(thread, reason),
       error: (error) => this.report(error),
     });
-    const serviceConfig = await pool.open();
-    const config = resolveProtocolConfig(serviceConfig, this.options.protocolConfig);
+    const loaded = await pool.open();
+    this.#names = loaded.names;
+    const config = resolveProtocolConfig(loaded.protocolConfig, this.options.protocolConfig);
     this.#allowAll = config.allowAllAttrs;
     this.#maxFrameSize = config.maxFrameSize;
     this.#pool = pool;
+  }
+
+  /** As the workers read them from the service module: the acceptor never loads it. */
+  protected override async discoveryNames(): Promise<string[]> {
+    return this.#names;
   }
 
   /** The service's own config is known once the workers have loaded it (in `prepare`). */

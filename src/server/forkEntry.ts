@@ -7,6 +7,7 @@ import {
   Connection,
   loadServiceModule,
   resolveProtocolConfig,
+  serviceNames,
   sessionOf,
   type ProtocolConfig,
   type ServiceLike,
@@ -111,7 +112,7 @@ try {
   };
   resolveProtocolConfig(cls.protocolConfig); // a bad static protocolConfig fails here, where the parent hears of it
   serviceConfig = cls.protocolConfig ? { ...cls.protocolConfig } : undefined;
-  tell({ netref: 'loaded', ...(serviceConfig ? { protocolConfig: serviceConfig } : {}) });
+  tell({ netref: 'loaded', names: serviceNames(service), ...(serviceConfig ? { protocolConfig: serviceConfig } : {}) });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException)?.code;
   const message = error instanceof Error ? error.message : String(error);

@@ -33,7 +33,8 @@ export interface ServeMessage {
 export type ToChild = ServeMessage | { netref: 'publish'; name: string; value: unknown } | { netref: 'close' };
 
 export type FromChild =
-  | { netref: 'loaded'; protocolConfig?: Partial<ProtocolConfig> }
+  /** The module loaded: its service's discovery names and its class's own protocolConfig. */
+  | { netref: 'loaded'; names: string[]; protocolConfig?: Partial<ProtocolConfig> }
   | { netref: 'failed'; message: string; code?: string }
   | { netref: 'connected' }
   /** `reason` is absent when the child's end closed the connection (told to by the parent). */

@@ -46,8 +46,11 @@ export type ToThread =
   | { type: 'publish'; name: string; value: unknown };
 
 export type FromThread =
-  /** The service module loaded; its class's own protocolConfig, which the acceptor's limits must match. */
-  | { type: 'ready'; protocolConfig?: Partial<ProtocolConfig> }
+  /**
+   * The service module loaded: its discovery names (what `autoRegister` announces), and its class's own
+   * protocolConfig, which the acceptor's limits must match.
+   */
+  | { type: 'ready'; names: string[]; protocolConfig?: Partial<ProtocolConfig> }
   /** The service module did not load; the server does not start. */
   | { type: 'failed'; error: ErrorInfo }
   /** The handshake with this client completed. */

@@ -7,6 +7,7 @@ import {
   Connection,
   loadServiceModule,
   resolveProtocolConfig,
+  serviceNames,
   sessionOf,
   type ProtocolConfig,
   type ServiceLike,
@@ -90,7 +91,11 @@ async function run(port: NonNullable<typeof parentPort>, data: ThreadedServerDat
         return;
     }
   });
-  post({ type: 'ready', ...(own.protocolConfig ? { protocolConfig: { ...own.protocolConfig } } : {}) });
+  post({
+    type: 'ready',
+    names: serviceNames(service),
+    ...(own.protocolConfig ? { protocolConfig: { ...own.protocolConfig } } : {}),
+  });
 }
 
 const data = (workerData as Partial<ThreadedServerData> | undefined)?.netrefThreadedServer;
