@@ -33,5 +33,6 @@ export function isLargeWholeFrame(frame: Uint8Array): boolean {
  * away (to decoded values, to a port's transfer), after which nothing else may.
  */
 export function claimOwnedFrame(frame: Uint8Array): boolean {
-  return owned.delete(frame);
+  // Only large frames are ever marked: the many small ones skip the WeakSet.
+  return frame.byteLength > LARGE_FRAME_BYTES && owned.delete(frame);
 }

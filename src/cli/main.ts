@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './UsageError.js';
 
-// Each command's module is imported when that command runs: together they load the whole library (~90 ms on a small
-// machine), which `--help`, `--version` and a typo do not need, and `keygen` needs only its part.
+// Each command's module is imported when that command runs: together they load the whole library, which `--help`,
+// `--version` and a typo do not need, and `keygen` needs only its part.
 
 const SERVE_OPTIONS = `  --host H             interface to bind (default 127.0.0.1)
   --port P             TCP port (default 18812; 0 picks a free one)

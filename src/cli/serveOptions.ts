@@ -1,3 +1,6 @@
+import { integerFlag, parseFlags } from './flags.js';
+import { UsageError } from './UsageError.js';
+
 /** The options `netref serve` and `netref classic` share (DESIGN §3 "The command line"). */
 export interface ServeFlags {
   host: string | undefined;
@@ -15,11 +18,6 @@ export interface ServeFlags {
   registry: string | undefined;
   positionals: string[];
 }
-
-import { integerFlag, parseFlags } from './flags.js';
-import { UsageError } from './UsageError.js';
-
-export { UsageError };
 
 /** Parses the options of a serving command; throws UsageError naming what is wrong. */
 export function parseServeFlags(args: string[]): ServeFlags {

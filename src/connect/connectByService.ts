@@ -2,6 +2,7 @@ import { DiscoveryError, type Connection } from '../core/index.js';
 import { discover, type DiscoveredService, type DiscoverOptions } from '../registry/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { connect } from './connect.js';
+import { abortReason } from './connectChannel.js';
 
 /** Options of `connectByService`: how to discover, then how to connect. */
 export interface ConnectByServiceOptions
@@ -62,7 +63,7 @@ export async function connectByService(name: string, options: ConnectByServiceOp
       failures.push(`${label}: needs the secure channel (auth=shs); pass auth: shsClient({ ... })`);
       return undefined;
     }
-    if (kind === 'tls' && !(connectOptions as { tls?: unknown }).tls && !connectOptions.auth) {
+    if (kind === 'tls' && !connectOptions.tls && !connectOptions.auth) {
       failures.push(`${label}: needs TLS (auth=tls); pass tls: { ... }`);
       return undefined;
     }
@@ -86,7 +87,7 @@ export async function connectByService(name: string, options: ConnectByServiceOp
         if (conn) return conn;
         continue;
       }
-      if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('aborted', 'AbortError');
+      if (options.signal?.aborted) throw abortReason(options.signal);
       if (discoveryOver) break;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;

@@ -69,7 +69,6 @@ export class Outbox {
     this.#schedule();
   }
 
-  /** Hands everything queued to the channel now. */
   /**
    * Flushes once the microtasks of this turn have all run: not sooner, because `await x` asks x for `then` in a later
    * microtask, and a request pipelined there must still find the earlier one unsent to mark it KEEP; not later,
@@ -86,6 +85,7 @@ export class Outbox {
     process.nextTick(this.flush);
   };
 
+  /** Hands everything queued to the channel now. */
   flush = (): void => {
     this.#scheduled = false;
     if (this.#released.length) {

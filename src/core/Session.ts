@@ -49,7 +49,7 @@ export interface SessionOptions {
 }
 
 /**
- * Frames queued before a new request sends them ahead of it, when that is more than half the calls outstanding.
+ * Frames queued before a new request sends them ahead of it, when that is also at least half the calls outstanding.
  * Below this, a write of its own costs more than the overlap gains (8 in flight: no gain at 4; 16: +70%).
  */
 const SPLIT_MIN = 4;

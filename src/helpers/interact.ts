@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { REPLServer } from 'node:repl';
 import { builtins, ConnectionClosedError, type Connection } from '../core/index.js';
-import { describe } from './describe.js';
 import { evaluateRemote, type Evaluation } from './evaluateRemote.js';
 import { redirectedStdio } from './redirectedStdio.js';
 import { remoteAgent, type RemoteAgent } from './remoteAgent.js';
@@ -176,12 +175,7 @@ export async function interact(conn: Connection, options: InteractOptions = {}):
     const historyFile =
       options.historyFile ?? process.env.NETREF_SHELL_HISTORY ?? join(homedir(), '.netref_shell_history');
     const prompt = options.prompt ?? 'netref> ';
-    return await runTerminal(
-      { input, output, prompt, historyFile },
-      evaluate,
-      remoteCompleter(conn, agent, describe),
-      closed,
-    );
+    return await runTerminal({ input, output, prompt, historyFile }, evaluate, remoteCompleter(conn, agent), closed);
   } finally {
     await stdio?.close();
   }

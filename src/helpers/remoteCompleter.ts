@@ -1,4 +1,5 @@
-import type { Connection } from '../core/index.js';
+import { settlesWithin, type Connection } from '../core/index.js';
+import { describe } from './describe.js';
 import { quietly } from './quietly.js';
 import { release } from './release.js';
 import type { RemoteAgent } from './remoteAgent.js';
@@ -24,17 +25,6 @@ const KEYWORDS = (
   'void while with yield async of'
 ).split(' ');
 
-/** What `describe` gives for a netref; only the names matter here. */
-export type DescribeNames = (netref: unknown) => Promise<Array<{ name: string }>>;
-
-function within<T>(promise: PromiseLike<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(promise).finally(() => clearTimeout(timer)),
-    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
-  ]);
-}
-
 /**
  * Tab completion of remote names for the shell: after `a.b.` the members of what `a.b` is on the remote end (from
  * `describe`, so what the classic end exposes: every name of the object and its prototypes), after `modules.` the
@@ -43,7 +33,7 @@ function within<T>(promise: PromiseLike<T>, ms: number): Promise<T | undefined> 
  * never calls, so completing runs no code of the user's but getters. Any failure or a slow answer completes
  * nothing.
  */
-export function remoteCompleter(conn: Connection, agent: RemoteAgent, describe: DescribeNames): Completer {
+export function remoteCompleter(conn: Connection, agent: RemoteAgent): Completer {
   const memberNames = async (expression: string): Promise<string[]> => {
     if (expression === 'modules') {
       return agent.builtinModules.map((m) => m.replace(/^node:/, '')).filter((m) => IDENTIFIER.test(m));
@@ -97,7 +87,7 @@ export function remoteCompleter(conn: Connection, agent: RemoteAgent, describe: 
       names = globalNames();
     }
     names.catch(() => {}); // a late failure after the timeout must not count as unhandled
-    const found = (await within(names, COMPLETION_TIMEOUT_MS).catch(() => undefined)) ?? [];
+    const found = (await settlesWithin(names, COMPLETION_TIMEOUT_MS)) ? await names.catch(() => []) : [];
     const matches = [...new Set(found)].filter((n) => n.startsWith(partial) && IDENTIFIER.test(n)).sort();
     return [matches, partial];
   };

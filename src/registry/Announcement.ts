@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Service as BonjourService } from 'bonjour-service';
-import type { DiscoveryError } from '../core/index.js';
+import { settlesWithin, type DiscoveryError } from '../core/index.js';
 import { MdnsLink, type MdnsOptions, type MdnsPacket } from './MdnsLink.js';
 import { dnsKey, SERVICE_DOMAIN, SERVICE_TYPE } from './mdnsNames.js';
 import { probeName } from './probeName.js';
 import { interfaceAddresses, RegistryRegistration } from './RegistryRegistration.js';
-import { withdrawOnExit } from './withdrawOnExit.js';
+import { WITHDRAW_LIMIT, withdrawOnExit } from './withdrawOnExit.js';
 
 /** What an Announcement publishes, resolved: names, TXT and where. */
 export interface AnnouncementRecord {
@@ -24,9 +24,6 @@ export interface AnnouncementOptions extends MdnsOptions {
   refresh?: number;
   withdrawOnExit: boolean;
 }
-
-/** Goodbyes and unregistering may take this long at most. */
-const WITHDRAW_LIMIT = 1000;
 
 /**
  * A live announcement (made by `announce`). `close()` withdraws it: goodbye packets (TTL 0) on mDNS, `unregister`
@@ -210,10 +207,7 @@ export class Announcement extends EventEmitter {
   }
 }
 
-function bounded(p: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, WITHDRAW_LIMIT)))]).then(
-    () => clearTimeout(timer),
-    () => clearTimeout(timer),
-  );
+/** Waits for `p` to settle, WITHDRAW_LIMIT at most. */
+async function bounded(p: Promise<unknown>): Promise<void> {
+  await settlesWithin(p, WITHDRAW_LIMIT);
 }

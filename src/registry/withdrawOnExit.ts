@@ -1,3 +1,5 @@
+import { settlesWithin } from '../core/index.js';
+
 /** Something to withdraw when the process is told to stop. */
 export interface Withdrawable {
   /** Sends the goodbyes; resolves when they are out (or have failed). Never rejects. */
@@ -5,8 +7,8 @@ export interface Withdrawable {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-/** The longest the goodbyes may hold up a process that was told to stop. */
-const WITHDRAW_LIMIT = 1000;
+/** The longest goodbyes and unregistering may take, and hold up a process that was told to stop. */
+export const WITHDRAW_LIMIT = 1000;
 
 const live = new Set<Withdrawable>();
 const handlers = new Map<NodeJS.Signals, () => void>();
@@ -17,12 +19,7 @@ function onSignal(signal: NodeJS.Signals): void {
   uninstall();
   const pending = [...live].map((a) => a.withdraw());
   live.clear();
-  let timer: NodeJS.Timeout | undefined;
-  void Promise.race([
-    Promise.allSettled(pending),
-    new Promise((resolve) => (timer = setTimeout(resolve, WITHDRAW_LIMIT))),
-  ]).then(() => {
-    clearTimeout(timer);
+  void settlesWithin(Promise.allSettled(pending), WITHDRAW_LIMIT).then(() => {
     // Nobody else handles the signal: raise it again so the process ends as it would have without us (by the
     // signal, exit code 128+n). A program with its own handler keeps control of what happens next.
     if (!othersListen && process.listenerCount(signal) === 0) process.kill(process.pid, signal);

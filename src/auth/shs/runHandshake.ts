@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { AuthenticationError, DEFAULT_PROTOCOL_CONFIG, TimeoutError } from '../../core/index.js';
 
 /** Default deadline of a handshake: the default `protocolConfig.handshakeTimeout` (10 s; DESIGN §6). */
-export const DEFAULT_HANDSHAKE_TIMEOUT = DEFAULT_PROTOCOL_CONFIG.handshakeTimeout;
+const DEFAULT_HANDSHAKE_TIMEOUT = DEFAULT_PROTOCOL_CONFIG.handshakeTimeout;
 
 /** How the steps of a handshake talk on the stream. */
 export interface HandshakeIO {
