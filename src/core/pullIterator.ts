@@ -27,7 +27,7 @@ const LATER = Symbol('later');
  * the access check: the iterator's `next` and `return` as calls, the opening method by `iteratorMethod`.
  *
  * A chunk ends early, with fewer items, when an async iterator's next item is not ready within the turn of the
- * event loop the chunk started in: a live stream delivers each event at once rather than waiting for a full chunk.
+ * event loop in which the chunk's first item arrived: a live stream delivers each event at once rather than waiting for a full chunk.
  * An iterator that throws after yielding some items answers them with the error (the caller throws it after the
  * items); one that throws before any rejects (an ERROR reply). Rejects with TypeError for a value that is not
  * iterable, AttributeError for a refused method, ProtocolError for a malformed request.
