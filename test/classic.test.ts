@@ -3,30 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  AttributeError,
-  channelPair,
-  classic,
-  ClassicService,
-  connectChannel,
-  isNetref,
-  obtain,
-  Server,
-  teleport,
-  upload,
-  type ClassicConnection,
-} from '../src/index.js';
+import { AttributeError, classic, ClassicService, isNetref, obtain, Server, teleport, upload } from '../src/index.js';
 import { decode, MessageKind } from '../src/protocol/index.js';
-import { TapChannel, within } from './support/pair.js';
+import { classicPair, TapChannel, within } from './support/pair.js';
 
 /** A ClassicService on one end of an in-memory pair (this process), a classic connection on the other. */
-async function classicPair(): Promise<{ c: ClassicConnection; tap: TapChannel; close(): Promise<void> }> {
-  const [ca, cb] = channelPair();
-  const tap = new TapChannel(cb);
-  const [server, c] = await Promise.all([connectChannel(ca, { service: ClassicService }), classic.connectChannel(tap)]);
-  return { c, tap, close: async () => void (await Promise.all([c.close(), server.close()])) };
-}
-
 /**
  * Requests `tap` sent and replies it received while `fn` ran: one of each is one round trip. Bookkeeping frames
  * (RELEASE of netrefs collected meanwhile, FINISH, PING) travel on their own schedule and are not counted.
@@ -50,10 +31,10 @@ const threadOptions = () => ({ preload: [new URL('./support/tsxWorker.mjs', impo
 const g = globalThis as Record<string, unknown>;
 
 describe('classic mode', () => {
-  let p: Awaited<ReturnType<typeof classicPair>>;
+  let p: Awaited<ReturnType<typeof classicPair<TapChannel>>>;
   let dir: string;
   before(async () => {
-    p = await classicPair();
+    p = await classicPair((ch) => new TapChannel(ch));
     dir = await mkdtemp(join(tmpdir(), 'netref-classic-'));
   });
   after(async () => {
@@ -71,14 +52,14 @@ describe('classic mode', () => {
     });
 
     it('costs one round trip for a pipelined call through a module', async () => {
-      const frames = await framesOf(p.tap, () => p.c.modules.os.hostname());
+      const frames = await framesOf(p.channel, () => p.c.modules.os.hostname());
       assert.deepEqual(frames, { sent: 1, received: 1 });
     });
 
     it('imports an ES module with top-level await (a promise on the remote end), still in one round trip', async () => {
       const file = join(dir, 'tla.mjs');
       await writeFile(file, 'await Promise.resolve();\nexport function answer(x) { return 40 + x; }\n');
-      const frames = await framesOf(p.tap, async () => {
+      const frames = await framesOf(p.channel, async () => {
         assert.equal(await p.c.modules[file].answer(2), 42);
       });
       assert.deepEqual(frames, { sent: 1, received: 1 });
@@ -208,7 +189,7 @@ describe('classic mode', () => {
     });
 
     it('costs one round trip, the value of the pipelined path included', async () => {
-      const frames = await framesOf(p.tap, async () => assert.equal(await p.c.eval('6 * 7'), 42));
+      const frames = await framesOf(p.channel, async () => assert.equal(await p.c.eval('6 * 7'), 42));
       assert.deepEqual(frames, { sent: 1, received: 1 });
     });
   });
@@ -227,7 +208,7 @@ describe('classic mode', () => {
     });
 
     it('costs one round trip through globals', async () => {
-      const frames = await framesOf(p.tap, () => p.c.globals.Math.max(1, 2));
+      const frames = await framesOf(p.channel, () => p.c.globals.Math.max(1, 2));
       assert.deepEqual(frames, { sent: 1, received: 1 });
     });
   });

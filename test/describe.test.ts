@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   AttributeError,
-  channelPair,
-  classic,
-  ClassicService,
-  connectChannel,
   describe as describeRemote,
   Service,
   type MemberDescription,
   type Remote,
 } from '../src/index.js';
 import { decode, MessageKind } from '../src/protocol/index.js';
-import { pair, TapChannel } from './support/pair.js';
+import { classicPair, pair } from './support/pair.js';
 
 class Base extends Service {
   static override docs: Record<string, string> = { add: 'Adds two numbers (base)', ping: 'Answers pong' };
@@ -118,16 +114,6 @@ describe('describe', () => {
   });
 
   describe('on a classic end (what the shell completes on)', () => {
-    async function classicPair() {
-      const [ca, cb] = channelPair();
-      const tap = new TapChannel(cb);
-      const [server, c] = await Promise.all([
-        connectChannel(ca, { service: ClassicService }),
-        classic.connectChannel(tap),
-      ]);
-      return { c, close: async () => void (await Promise.all([c.close(), server.close()])) };
-    }
-
     it('lists globals, module members and inherited names, but never the unreachable ones', async () => {
       const { c, close } = await classicPair();
       const globals = byName(await describeRemote(c.globals));

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ForwardingChannel } from './support/ForwardingChannel.js';
+import { classicPair } from './support/pair.js';
 import {
   channelPair,
-  classic,
-  ClassicService,
   ConnectionClosedError,
   connectChannel,
   download,
@@ -16,8 +15,6 @@ import {
   upload,
   uploadModule,
   type Channel,
-  type ClassicConnection,
-  type Connection,
   type TransferProgress,
 } from '../src/index.js';
 
@@ -47,17 +44,6 @@ class CorruptingChannel extends ForwardingChannel {
 }
 
 /** A ClassicService on one end of an in-memory pair, a classic connection on the other (through `wrap`). */
-async function classicPair(
-  wrap: (c: Channel) => Channel = (c) => c,
-): Promise<{ c: ClassicConnection; server: Connection; close(): Promise<void> }> {
-  const [ca, cb] = channelPair();
-  const [server, c] = await Promise.all([
-    connectChannel(ca, { service: ClassicService }),
-    classic.connectChannel(wrap(cb)),
-  ]);
-  return { c, server, close: async () => void (await Promise.all([c.close(), server.close()])) };
-}
-
 /** Every entry below `root`: type, mode, and content or link target. */
 async function treeOf(root: string, rel = ''): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

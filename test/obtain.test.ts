@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AttributeError,
-  byRef,
-  channelPair,
-  classic,
-  ClassicService,
-  connectChannel,
-  deliver,
-  isNetref,
-  obtain,
-  Service,
-  type Remote,
-} from '../src/index.js';
+import { AttributeError, byRef, deliver, isNetref, obtain, Service, type Remote } from '../src/index.js';
 import { decode, Flags, MessageKind } from '../src/protocol/index.js';
-import { pair, TapChannel } from './support/pair.js';
+import { classicPair, pair } from './support/pair.js';
 
 class Point {
   label = 'p';
@@ -63,13 +51,6 @@ class Store extends Service {
 async function storePair() {
   const p = await pair({}, { service: Store });
   return { root: p.a.root as Remote<Store>, p, close: () => p.close() };
-}
-
-async function classicPair() {
-  const [ca, cb] = channelPair();
-  const tap = new TapChannel(cb);
-  const [server, c] = await Promise.all([connectChannel(ca, { service: ClassicService }), classic.connectChannel(tap)]);
-  return { c, tap, close: async () => void (await Promise.all([c.close(), server.close()])) };
 }
 
 describe('obtain', () => {

@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AttributeError,
-  channelPair,
-  classic,
-  ClassicService,
-  connectChannel,
-  isNetref,
-  Service,
-  teleport,
-} from '../src/index.js';
-import { pair, within } from './support/pair.js';
-
-async function classicPair() {
-  const [ca, cb] = channelPair();
-  const [server, c] = await Promise.all([connectChannel(ca, { service: ClassicService }), classic.connectChannel(cb)]);
-  return { c, close: async () => void (await Promise.all([c.close(), server.close()])) };
-}
+import { AttributeError, classic, isNetref, Service, teleport } from '../src/index.js';
+import { classicPair, pair, within } from './support/pair.js';
 
 describe('teleport', () => {
   it('sends a function to a classic end and gives a netref that calls it there', async () => {

@@ -1,4 +1,12 @@
-import { channelPair, connectChannel, type Connection, type ConnectOptions } from '../../src/index.js';
+import {
+  channelPair,
+  classic,
+  ClassicService,
+  connectChannel,
+  type Channel,
+  type Connection,
+  type ConnectOptions,
+} from '../../src/index.js';
 import { ForwardingChannel } from './ForwardingChannel.js';
 
 /** A channel that records what passes through it, for tests that count frames. */
@@ -37,6 +45,20 @@ export async function pair(
       await Promise.all([a.close(), b.close()]);
     },
   };
+}
+
+/**
+ * A classic end (a ClassicService) and a ClassicConnection to it, in this process. `wrap` may wrap the client's end
+ * of the channel (a TapChannel, to count frames); `channel` is what it returned.
+ */
+export async function classicPair<W extends Channel = Channel>(wrap?: (c: Channel) => W) {
+  const [ca, cb] = channelPair();
+  const channel = wrap ? wrap(cb) : (cb as W);
+  const [server, c] = await Promise.all([
+    connectChannel(ca, { service: ClassicService }),
+    classic.connectChannel(channel),
+  ]);
+  return { c, server, channel, close: async () => void (await Promise.all([c.close(), server.close()])) };
 }
 
 /** Resolves when `cond()` holds, polling each macrotask; rejects after `ms`. For states with no event to wait on. */
