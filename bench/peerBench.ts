@@ -9,6 +9,7 @@ import comlinkNodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import { connect, connectThread } from '../dist/index.js';
 import { IN_FLIGHT, type BenchConfig } from './config.js';
 import { lineTransport, onLines } from './lineFraming.js';
+import { formatNumber, renderTable } from './report.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
 import { inFlight, inFlightWarmup, latencyStats, sequential, type Call } from './workloads.js';
 
@@ -128,30 +129,19 @@ function formatPeerTable(subjects: readonly Subject[], totals: Map<Subject, Tota
   ];
   const rows = figures.map((f) => {
     const n = netref(f.s.transport);
-    const num = (v: number, d: number) =>
-      v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
     return [
       f.s.library,
       f.s.transport,
-      num(f.w1, 1),
+      formatNumber(f.w1, 1),
       `${(f.w1 / n.w1).toFixed(2)}x`,
-      num(f.w2, 0),
+      formatNumber(f.w2, 0),
       `${(f.w2 / n.w2).toFixed(2)}x`,
-      f.w3 === undefined ? '-' : num(f.w3, 1),
+      f.w3 === undefined ? '-' : formatNumber(f.w3, 1),
       f.w3 === undefined || n.w3 === undefined ? '-' : `${(f.w3 / n.w3).toFixed(2)}x`,
     ];
   });
-  const table = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
-  const render = (line: readonly string[]) =>
-    line
-      .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
-      .join('  ')
-      .trimEnd();
   return [
-    render(header),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.map(render),
+    renderTable(header, rows, (c) => c >= 2),
     '(netref is ahead where a W1 or W3 ratio is above 1.00x and where a W2 ratio is below 1.00x)',
   ].join('\n');
 }

@@ -45,17 +45,24 @@ export function formatTable(rows: readonly Row[]): string {
       met,
     ];
   });
-  const table = [[...HEADERS], ...cells];
-  const widths = HEADERS.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
-  const render = (line: readonly string[]) =>
-    line
-      .map((cell, c) => (RIGHT_ALIGNED[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [render(table[0]!), rule, ...cells.map(render)].join('\n');
+  return renderTable(HEADERS, cells, (c) => RIGHT_ALIGNED[c]!);
 }
 
-function formatNumber(value: number, decimals: number): string {
+/** Columns as wide as their widest cell, two spaces apart, a rule under the headers; `right(c)` aligns numbers. */
+export function renderTable(
+  headers: readonly string[],
+  cells: readonly (readonly string[])[],
+  right: (column: number) => boolean,
+): string {
+  const widths = headers.map((_, c) => Math.max(headers[c]!.length, ...cells.map((line) => line[c]!.length)));
+  const render = (line: readonly string[]) =>
+    line
+      .map((cell, c) => (right(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(render)].join('\n');
+}
+
+export function formatNumber(value: number, decimals: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }

@@ -16,7 +16,8 @@ import {
 } from '../dist/index.js';
 import type { BenchConfig } from './config.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
-import { inFlight, latencyStats, sequential, type Call } from './workloads.js';
+import { formatNumber, renderTable } from './report.js';
+import { inFlight, latencyStats, nearestRank, sequential, type Call } from './workloads.js';
 
 const HOST = '127.0.0.1';
 const MIB = 1024 * 1024;
@@ -178,8 +179,7 @@ function count(name: string, fallback: number, scale: number, floor: number): nu
 }
 
 function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return nearestRank(Float64Array.from(values).sort(), q);
 }
 
 /** One line of the table: a figure for each kind. The issue sets no target for W7, so every row says `info`. */
@@ -218,25 +218,12 @@ function formatTable(kinds: Kind[], rows: readonly SecureRow[]): string {
     const plain = row.value('plain');
     return [
       row.workload,
-      ...kinds.map((k) =>
-        row.value(k).toLocaleString('en-US', {
-          minimumFractionDigits: row.decimals,
-          maximumFractionDigits: row.decimals,
-        }),
-      ),
+      ...kinds.map((k) => formatNumber(row.value(k), row.decimals)),
       ...others.map((k) => `${(row.value(k) / plain).toFixed(2)}x`),
       '-',
       'info',
     ];
   });
-  const table = [headers, ...cells];
-  const widths = headers.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
   // Text columns (the workload, target, met) read left to right; numbers and ratios line up on the right.
-  const left = (c: number) => c === 0 || c >= headers.length - 2;
-  const render = (line: readonly string[]) =>
-    line
-      .map((cell, c) => (left(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(render)].join('\n');
+  return renderTable(headers, cells, (c) => c !== 0 && c < headers.length - 2);
 }

@@ -53,10 +53,10 @@ export function latencyStats(samples: readonly Float64Array[]): LatencyStats {
   all.sort();
   let sum = 0;
   for (const v of all) sum += v;
-  return { mean: sum / total, p50: percentile(all, 0.5), p99: percentile(all, 0.99) };
+  return { mean: sum / total, p50: nearestRank(all, 0.5), p99: nearestRank(all, 0.99) };
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, q: number): number {
+export function nearestRank(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
