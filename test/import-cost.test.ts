@@ -64,3 +64,16 @@ describe("import('netref')", () => {
     }
   });
 });
+
+describe("import('netref/secret-handshake')", () => {
+  it('loads the secure channel alone: not the RPC core, the codec or msgpackr', () => {
+    const graph = staticGraph('secret-handshake.js');
+    // esbuild marks where each module's code starts: `// src/auth/shs/keys.ts`.
+    const modules = [...graph.keys()].flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((m) => m[1]!),
+    );
+    assert.ok(modules.includes('src/auth/shs/clientHandshake.ts'), 'no module markers found: the build changed');
+    const bad = modules.filter((m) => m.startsWith('src/core/') || /codec|msgpackr/.test(m));
+    assert.deepEqual([...new Set(bad)], []);
+  });
+});

@@ -1,7 +1,7 @@
 import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
 import { expectClientHello } from './expectClientHello.js';
-import { builtins } from '../core/index.js';
+import { builtins } from '../channel/index.js';
 import { awaitTlsHandshake, tlsFailure } from './tlsHandshake.js';
 
 /**

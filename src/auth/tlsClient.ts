@@ -2,7 +2,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import type { Authenticator } from './Authenticator.js';
 import type { TlsCredentials } from './tlsAuthenticator.js';
-import { builtins } from '../core/index.js';
+import { builtins } from '../channel/index.js';
 import { awaitTlsHandshake } from './tlsHandshake.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
-import { AuthenticationError } from '../core/index.js';
+import { AuthenticationError } from '../protocol/index.js';
 
 /**
  * An AuthenticationError for a TLS failure: `what` (e.g. `TLS handshake with 10.0.0.7:53122 failed`), then the TLS

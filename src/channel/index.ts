@@ -4,3 +4,5 @@ export { PortChannel, type MessagePortLike } from './PortChannel.js';
 export { channelPair } from './channelPair.js';
 export { markOwnedFrame, claimOwnedFrame, LARGE_FRAME_BYTES } from './ownedFrames.js';
 export { takeFrameBuffer } from './frameBuffers.js';
+export * as builtins from './builtins.js';
+export { lazyRequire } from './lazyRequire.js';

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { StreamChannel } from '../channel/index.js';
-import { builtins, resolveProtocolConfig, settlesWithin, type Connection } from '../core/index.js';
+import { builtins, StreamChannel } from '../channel/index.js';
+import { resolveProtocolConfig, settlesWithin, type Connection } from '../core/index.js';
 import type { ConnectOptions } from './ConnectOptions.js';
 import { abortReason, connectChannel } from './connectChannel.js';
 import { ExitWatchingChannel } from './ExitWatchingChannel.js';

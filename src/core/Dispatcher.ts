@@ -1,11 +1,18 @@
-import { Flags, IterateAction, MAX_ITERATE_COUNT, MessageKind } from '../protocol/index.js';
+import {
+  AttributeError,
+  ConnectionClosedError,
+  Flags,
+  IterateAction,
+  MAX_ITERATE_COUNT,
+  MessageKind,
+  ProtocolError,
+} from '../protocol/index.js';
 import { accessCheck, describeTarget, isThenable, readPath } from './accessCheck.js';
 import { unbox } from './boxing.js';
 import { showValue } from './showValue.js';
 import { copyValue } from './copyValue.js';
 import { CallContext, callStorage } from './currentCall.js';
 import { describeMembers } from './describeMembers.js';
-import { AttributeError, ConnectionClosedError, ProtocolError } from './errors.js';
 import { pullIterator } from './pullIterator.js';
 import type { Session } from './Session.js';
 

@@ -1,4 +1,4 @@
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/index.js';
 import { showValue } from './showValue.js';
 
 interface ExportEntry {

@@ -1,4 +1,4 @@
-import { TimeoutError } from './errors.js';
+import { TimeoutError } from '../protocol/index.js';
 
 /** Heartbeat settings: ping after `interval` ms of silence, give up after `timeout` ms. */
 export interface HeartbeatOptions {

@@ -1,4 +1,4 @@
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/index.js';
 
 /**
  * Answers of the peer's requests that it asked us to keep (KEEP), so that its later requests can target them

@@ -1,3 +1,5 @@
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../protocol/index.js';
+
 /** Limits and exposure rules of a connection (DESIGN §6). Both ends have their own. */
 export interface ProtocolConfig {
   /** A call's reply must arrive within this many ms, else it rejects with `TimeoutError`. Default 30000. */
@@ -24,7 +26,7 @@ export interface ProtocolConfig {
 
 export const DEFAULT_PROTOCOL_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   syncRequestTimeout: 30_000,
-  handshakeTimeout: 10_000,
+  handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
   maxFrameSize: 64 * 1024 * 1024,
   maxDepth: 128,
   maxPendingRequests: 1024,

@@ -1,5 +1,4 @@
-import { IterateAction, MAX_ITERATE_COUNT } from '../protocol/index.js';
-import { ConnectionClosedError, ProtocolError } from './errors.js';
+import { ConnectionClosedError, IterateAction, MAX_ITERATE_COUNT, ProtocolError } from '../protocol/index.js';
 import { nodeOf, type Node } from './netref.js';
 import { DEFAULT_PROTOCOL_CONFIG } from './ProtocolConfig.js';
 import { pullIterator } from './pullIterator.js';

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NetrefError } from './errors.js';
+import { NetrefError } from '../protocol/index.js';
 import type { ServiceLike } from './Service.js';
 
 /**

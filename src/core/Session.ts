@@ -1,12 +1,24 @@
 import type { Channel } from '../channel/index.js';
-import { checkHello, decode, encode, Flags, FLAGS_OFFSET, makeHello, MessageKind } from '../protocol/index.js';
+import {
+  AttributeError,
+  checkHello,
+  ConnectionClosedError,
+  decode,
+  encode,
+  Flags,
+  FLAGS_OFFSET,
+  makeHello,
+  MessageKind,
+  NetrefError,
+  ProtocolError,
+  TimeoutError,
+} from '../protocol/index.js';
 import { readPath } from './accessCheck.js';
 import { box, unbox, type BoxContext } from './boxing.js';
 import type { Connection } from './Connection.js';
 import type { CallContext } from './currentCall.js';
 import { checkRequest, prepare, run, type Job } from './Dispatcher.js';
 import { asError, errorToWire } from './errorCodec.js';
-import { AttributeError, ConnectionClosedError, NetrefError, ProtocolError, TimeoutError } from './errors.js';
 import { ExportTable } from './ExportTable.js';
 import { Heartbeat, type HeartbeatOptions } from './Heartbeat.js';
 import { ImportTable } from './ImportTable.js';

@@ -1,4 +1,4 @@
-import { AttributeError } from './errors.js';
+import { AttributeError } from '../protocol/index.js';
 import type { ProtocolConfig } from './ProtocolConfig.js';
 import { Service } from './Service.js';
 import { showValue } from './showValue.js';

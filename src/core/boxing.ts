@@ -1,6 +1,5 @@
-import { Tag, Tagged } from '../protocol/index.js';
+import { ProtocolError, Tag, Tagged } from '../protocol/index.js';
 import { errorFromWire, errorToWire } from './errorCodec.js';
-import { ProtocolError } from './errors.js';
 import type { ExportTable } from './ExportTable.js';
 import { isMarkedByRef, isMarkedByValue } from './marks.js';
 import { awaitNode, label, nodeOf, type Node, type OutCall } from './netref.js';

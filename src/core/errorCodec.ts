@@ -1,5 +1,4 @@
-import { Tag, Tagged } from '../protocol/index.js';
-import { knownErrorClasses, RemoteError } from './errors.js';
+import { knownErrorClasses, RemoteError, Tag, Tagged } from '../protocol/index.js';
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', '__proto__', 'constructor', 'prototype']);
 

@@ -25,11 +25,9 @@ export {
   TimeoutError,
   AuthenticationError,
   DiscoveryError,
-} from './errors.js';
+} from '../protocol/index.js';
 export type { Remote, RemotePromise } from './Remote.js';
 export { RemoteIterator, type ChunkOptions } from './RemoteIterator.js';
 export { copyValue } from './copyValue.js';
 export { type MemberDescription } from './describeMembers.js';
 export { settlesWithin } from './settlesWithin.js';
-export * as builtins from './builtins.js';
-export { lazyRequire } from './lazyRequire.js';

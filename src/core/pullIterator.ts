@@ -1,6 +1,5 @@
-import { IterateAction } from '../protocol/index.js';
+import { AttributeError, IterateAction, ProtocolError } from '../protocol/index.js';
 import { accessCheck, describeTarget, isThenable, iteratorMethod, type IteratorMode } from './accessCheck.js';
-import { AttributeError, ProtocolError } from './errors.js';
 import { byRef } from './marks.js';
 import type { OpenIterators } from './OpenIterators.js';
 import type { ProtocolConfig } from './ProtocolConfig.js';

@@ -1,4 +1,4 @@
-import { builtins } from '../core/index.js';
+import { builtins } from '../channel/index.js';
 
 /** Where a copy is, reported after every chunk. */
 export interface TransferProgress {

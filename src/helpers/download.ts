@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { builtins, type Connection } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import type { Connection } from '../core/index.js';
 import { quietly } from './quietly.js';
 import { release } from './release.js';
 import { remoteAgent, type RemoteAgent, type RemoteDownload, type RemoteTreeEntry } from './remoteAgent.js';

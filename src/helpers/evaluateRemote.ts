@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { builtins, ConnectionClosedError, type Connection } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import { ConnectionClosedError, type Connection } from '../core/index.js';
 import type { RemoteAgent } from './remoteAgent.js';
 
 /** The outcome of one input of the shell. */

@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { REPLServer } from 'node:repl';
-import { builtins, ConnectionClosedError, type Connection } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import { ConnectionClosedError, type Connection } from '../core/index.js';
 import { evaluateRemote, type Evaluation } from './evaluateRemote.js';
 import { redirectedStdio } from './redirectedStdio.js';
 import { remoteAgent, type RemoteAgent } from './remoteAgent.js';

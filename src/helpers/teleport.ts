@@ -1,4 +1,5 @@
-import { builtins, AttributeError, Connection, nodeOf, type Remote } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import { AttributeError, Connection, nodeOf, type Remote } from '../core/index.js';
 
 /**
  * Sends `fn`'s source (`fn.toString()`) to a classic peer, which evaluates it in its global scope, and resolves to

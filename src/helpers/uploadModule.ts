@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
-import { builtins, type Connection } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import type { Connection } from '../core/index.js';
 import { remoteAgent } from './remoteAgent.js';
 import type { TransferOptions } from './TransferOptions.js';
 import { upload } from './upload.js';

@@ -1,5 +1,8 @@
 import { FEATURES, MAGIC, PROTOCOL_VERSION } from './version.js';
 
+/** The default `protocolConfig.handshakeTimeout` (DESIGN §6): netref's handshake and an authenticator's, in ms. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 /** The first frame each way. */
 export interface Hello {
   magic: string;

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type Bonjour from 'bonjour-service';
-import { builtins, DiscoveryError } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import { DiscoveryError } from '../core/index.js';
 
 /** A resource record as multicast-dns decodes it. */
 export interface MdnsRecord {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { builtins } from '../channel/index.js';
 import { DEFAULT_TCP_HEARTBEAT } from '../connect/index.js';
 import {
-  builtins,
   NetrefError,
   resolveProtocolConfig,
   toServiceModule,

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { builtins, netrefModule } from '../core/index.js';
+import { builtins } from '../channel/index.js';
+import { netrefModule } from '../core/index.js';
 import type { IpcSend } from './IpcStream.js';
 
 /** Options that would make every child do something else than run forkEntry, or fight over a debugger port. */

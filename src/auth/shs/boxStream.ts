@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { ProtocolError } from '../../core/index.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import { BoxOpener, type BoxHeader } from './BoxOpener.js';
 import { BoxSealer } from './BoxSealer.js';
 import type { HandshakeResult } from './HandshakeResult.js';

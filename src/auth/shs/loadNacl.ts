@@ -1,6 +1,6 @@
 import type Ed2curve from 'ed2curve';
 import type Nacl from 'tweetnacl';
-import { lazyRequire } from '../../core/index.js';
+import { lazyRequire } from '../../channel/lazyRequire.js';
 
 /*
  * tweetnacl and ed2curve are loaded on first use, not when netref is imported: only the secure channel needs them,

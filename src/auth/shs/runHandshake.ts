@@ -1,8 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { AuthenticationError, DEFAULT_PROTOCOL_CONFIG, TimeoutError } from '../../core/index.js';
-
-/** Default deadline of a handshake: the default `protocolConfig.handshakeTimeout` (10 s; DESIGN §6). */
-const DEFAULT_HANDSHAKE_TIMEOUT = DEFAULT_PROTOCOL_CONFIG.handshakeTimeout;
+import { AuthenticationError, TimeoutError } from '../../protocol/errors.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../../protocol/handshake.js';
 
 /** How the steps of a handshake talk on the stream. */
 export interface HandshakeIO {

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { AuthenticationError } from '../../core/index.js';
+import { AuthenticationError } from '../../protocol/errors.js';
 import type { HandshakeResult } from './HandshakeResult.js';
 import type { KeyPair } from './keys.js';
 import { loadNacl } from './loadNacl.js';

@@ -1,5 +1,5 @@
 import { loadEd2curve, loadNacl } from './loadNacl.js';
-import { builtins } from '../../core/index.js';
+import * as builtins from '../../channel/builtins.js';
 
 /**
  * The primitives Secret Handshake v1 and box-stream are written in, named as the protocol guide names them. libsodium's
