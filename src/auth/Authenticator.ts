@@ -22,4 +22,13 @@ export interface AuthResult {
  * is destroyed and no service code runs. It must finish within `info.timeout` ms, else the connection is dropped.
  * `credentials` become `conn.peer.credentials`.
  */
-export type Authenticator = (stream: Duplex, info: AuthInfo) => Promise<AuthResult>;
+export interface Authenticator {
+  (stream: Duplex, info: AuthInfo): Promise<AuthResult>;
+  /**
+   * Which built-in this is, set by `shsServer` and `tlsAuthenticator`; a server announces it as `auth=` (a custom
+   * authenticator leaves it out and is announced as `custom`). Behind `shs` a full server refuses in silence.
+   */
+  readonly kind?: 'shs' | 'tls';
+  /** The server's public key, set by `shsServer`; announced as `pk=` so clients can pin it. */
+  readonly publicKey?: Uint8Array;
+}

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { encode, MessageKind } from '../protocol/index.js';
+import { goodbyeFrame } from '../protocol/index.js';
 import { tlsFailure } from './tlsHandshake.js';
 
 /** The first byte of every TLS connection a client opens: a handshake record (its ClientHello). */
@@ -63,11 +63,8 @@ export function expectClientHello(stream: Duplex, { timeout, what }: { timeout: 
  * GOODBYE rather than a reset; resolves once the stream closed, or after `ms`.
  */
 function refuse(stream: Duplex, ms: number): Promise<void> {
-  const body = encode([MessageKind.GOODBYE, REFUSAL]);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(body.byteLength);
   stream.on('error', () => {});
-  stream.end(Buffer.concat([head, body]));
+  stream.end(goodbyeFrame(REFUSAL));
   stream.resume();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);

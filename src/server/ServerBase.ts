@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ChannelInfo } from '../channel/index.js';
 import { runAuthenticator } from '../connect/index.js';
 import { NetrefError, resolveProtocolConfig, type ProtocolConfig } from '../core/index.js';
-import { encode, MessageKind } from '../protocol/index.js';
+import { goodbyeFrame } from '../protocol/index.js';
 import { announceServer, type Announcement } from '../registry/index.js';
 import { isLoopback } from './isLoopback.js';
 import { DEFAULT_PORT, type ServerOptions } from './ServerOptions.js';
@@ -190,7 +190,7 @@ export abstract class ServerBase extends EventEmitter {
   }
 
   #refuse(socket: net.Socket, why: string): void {
-    if ((this.options.authenticator as { kind?: unknown } | undefined)?.kind === 'shs') {
+    if (this.options.authenticator?.kind === 'shs') {
       // The secure channel promises a peer without the network key no answer at all (DESIGN §6): not even that a
       // netref server is here, or that it is full. A legitimate client sees the connection closed in its handshake.
       socket.on('error', () => {});
@@ -198,14 +198,11 @@ export abstract class ServerBase extends EventEmitter {
       return;
     }
     // A GOODBYE instead of the handshake: the client's connect() rejects with this reason.
-    const body = encode([MessageKind.GOODBYE, why]);
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(body.byteLength);
     socket.on('error', () => {});
     // Read (and drop) whatever the client sends so its FIN is seen and the socket closes; the listener's close()
     // waits for every socket.
     socket.resume();
-    socket.end(Buffer.concat([head, body]));
+    socket.end(goodbyeFrame(why));
     this.#refusing.add(socket);
     socket.once('close', () => this.#refusing.delete(socket));
     setTimeout(() => socket.destroy(), 1000).unref();
