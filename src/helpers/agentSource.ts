@@ -13,7 +13,6 @@ export const AGENT_SOURCE = String.raw`(async () => {
   const { sep } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const { inspect } = await import('node:util');
-  const { threadId } = await import('node:worker_threads');
 
   // A transfer nobody talks to any more (its connection broke) removes its temporary file after this long.
   const IDLE_MS = 120000;
@@ -212,9 +211,6 @@ export const AGENT_SOURCE = String.raw`(async () => {
   return {
     sep,
     builtinModules: (await import('node:module')).builtinModules,
-    tmpdir: tmpdir(),
-    pid: process.pid,
-    threadId,
     async stat(path) {
       const st = await fsp.stat(path);
       return { type: kind(st), size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777 };

@@ -42,9 +42,6 @@ export interface RemoteDownload {
  */
 export interface RemoteAgent {
   sep: string;
-  tmpdir: string;
-  pid: number;
-  threadId: number;
   stat(path: string): Promise<RemoteEntry>;
   walk(root: string): Promise<RemoteTreeEntry[]>;
   mkdir(path: string): Promise<void>;
